@@ -1,0 +1,75 @@
+package dev.parallel.api.contract;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What one part (pod) reports when it ends, in its termination message: counts, the partial
+ * reduction, and failed tasks. {@link #encode()} always fits {@link #MAX_BYTES} (Kubernetes' cap on
+ * termination messages): the failed-task list and then the partial value are dropped first, with a
+ * flag saying so; counts are never dropped.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record PartSummary(
+        int part,
+        long tasks,
+        long ok,
+        long failed,
+        long retries,
+        JsonNode partial,
+        boolean partialDropped,
+        List<FailedTask> failedTasks,
+        boolean failedTasksTruncated,
+        long millis,
+        String executor,
+        String note) {
+
+    public static final int MAX_BYTES = 4096;
+
+    /** A failed task in a summary. */
+    public record FailedTask(String id, String reason) {}
+
+    public String encode() {
+        PartSummary s = this;
+        String json = write(s);
+        List<FailedTask> list = failedTasks == null ? List.of() : new ArrayList<>(failedTasks);
+        while (bytes(json) > MAX_BYTES && !list.isEmpty()) {
+            list.remove(list.size() - 1);
+            s = s.with(list, true, s.partial, s.partialDropped);
+            json = write(s);
+        }
+        if (bytes(json) > MAX_BYTES) {
+            s = s.with(List.of(), true, null, true);
+            json = write(s);
+        }
+        if (bytes(json) > MAX_BYTES) { // only a huge note can get here
+            s = new PartSummary(part, tasks, ok, failed, retries, null, true, List.of(), true, millis,
+                    executor, null);
+            json = write(s);
+        }
+        return json;
+    }
+
+    public static PartSummary decode(String json) throws JsonProcessingException {
+        return Json.MAPPER.readValue(json, PartSummary.class);
+    }
+
+    private PartSummary with(List<FailedTask> failed, boolean truncated, JsonNode partial, boolean dropped) {
+        return new PartSummary(part, tasks, ok, this.failed, retries, partial, dropped, List.copyOf(failed),
+                truncated, millis, executor, note);
+    }
+
+    private static String write(PartSummary s) {
+        try {
+            return Json.MAPPER.writeValueAsString(s);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static int bytes(String s) { return s.getBytes(StandardCharsets.UTF_8).length; }
+}

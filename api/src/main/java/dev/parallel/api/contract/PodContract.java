@@ -1,0 +1,121 @@
+package dev.parallel.api.contract;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parallel.api.v1alpha1.ExecutorKind;
+import dev.parallel.api.v1alpha1.Kernel;
+import dev.parallel.api.v1alpha1.ReduceOp;
+import dev.parallel.api.v1alpha1.TaskRange;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The contract between the operator and the job image, defined once (documented in
+ * docs/contract.md). The operator writes a {@link WorkerConfig} into these environment variables;
+ * the pod reads it back with {@link #fromEnv}. Results go to the results file and, one per line
+ * behind {@link #RESULT_LOG_PREFIX}, to stdout; the {@link PartSummary} goes to the summary file.
+ */
+public final class PodContract {
+    public static final String KERNEL = "PJ_KERNEL";
+    public static final String COMMAND = "PJ_COMMAND";
+    public static final String PARAMS = "PJ_PARAMS";
+    public static final String TASKS_FILE = "PJ_TASKS_FILE";
+    public static final String RANGE = "PJ_RANGE";
+    public static final String PARTS = "PJ_PARTS";
+    /** Set by Kubernetes for Indexed Jobs; the part this pod runs. */
+    public static final String PART_INDEX = "JOB_COMPLETION_INDEX";
+    public static final String EXECUTOR = "PJ_EXECUTOR";
+    public static final String THREADS = "PJ_THREADS";
+    public static final String RETRIES = "PJ_RETRIES";
+    public static final String TASK_TIMEOUT_SECONDS = "PJ_TASK_TIMEOUT_SECONDS";
+    public static final String REDUCE = "PJ_REDUCE";
+    public static final String RESULTS_FILE = "PJ_RESULTS_FILE";
+    public static final String SUMMARY_FILE = "PJ_SUMMARY_FILE";
+
+    /** Where the operator mounts the task list (a ConfigMap key) in the pod. */
+    public static final String TASKS_DIR = "/pj/tasks";
+    public static final String TASKS_FILE_NAME = "tasks.jsonl";
+    /** The pod's writable scratch volume. */
+    public static final String WORK_DIR = "/pj/work";
+    public static final String DEFAULT_RESULTS_FILE = WORK_DIR + "/results.jsonl";
+    public static final String DEFAULT_SUMMARY_FILE = "/dev/termination-log";
+    /** Marks a task-result line in the pod's log, where the operator gathers per-task results. */
+    public static final String RESULT_LOG_PREFIX = "@pj-result ";
+
+    /** What a command task sees. */
+    public static final String TASK_ID = "TASK_ID";
+    public static final String TASK_INDEX = "TASK_INDEX";
+    public static final String TASK_PARAM_PREFIX = "TASK_PARAM_";
+
+    private PodContract() {}
+
+    public static Map<String, String> toEnv(WorkerConfig c) {
+        Map<String, String> env = new LinkedHashMap<>();
+        if (c.kernel() != null) env.put(KERNEL, c.kernel().value());
+        if (c.command() != null) env.put(COMMAND, c.command());
+        if (c.params() != null && !c.params().isEmpty()) env.put(PARAMS, c.params().toString());
+        if (c.tasksFile() != null) env.put(TASKS_FILE, c.tasksFile());
+        if (c.range() != null) env.put(RANGE, write(c.range()));
+        env.put(PARTS, Integer.toString(c.parts()));
+        env.put(EXECUTOR, c.executor().value());
+        if (c.threads() > 0) env.put(THREADS, Integer.toString(c.threads()));
+        if (c.retries() > 0) env.put(RETRIES, Integer.toString(c.retries()));
+        if (c.taskTimeoutSeconds() > 0) env.put(TASK_TIMEOUT_SECONDS, Integer.toString(c.taskTimeoutSeconds()));
+        env.put(REDUCE, c.reduce().value());
+        if (c.resultsFile() != null) env.put(RESULTS_FILE, c.resultsFile());
+        if (c.summaryFile() != null) env.put(SUMMARY_FILE, c.summaryFile());
+        return env;
+    }
+
+    /** Reads the contract; a missing or malformed variable is an error that names it. */
+    public static WorkerConfig fromEnv(Map<String, String> env) {
+        String kernel = env.get(KERNEL);
+        String command = env.get(COMMAND);
+        if ((kernel == null) == (command == null)) {
+            throw new IllegalArgumentException("set exactly one of " + KERNEL + " or " + COMMAND);
+        }
+        String tasksFile = env.get(TASKS_FILE);
+        String range = env.get(RANGE);
+        if ((tasksFile == null) == (range == null)) {
+            throw new IllegalArgumentException("set exactly one of " + TASKS_FILE + " or " + RANGE);
+        }
+        try {
+            return new WorkerConfig(
+                    kernel == null ? null : Kernel.of(kernel),
+                    command,
+                    env.containsKey(PARAMS) ? (ObjectNode) Json.MAPPER.readTree(env.get(PARAMS)) : null,
+                    tasksFile,
+                    range == null ? null : Json.MAPPER.readValue(range, TaskRange.class),
+                    intVar(env, PARTS, 1),
+                    intVar(env, PART_INDEX, 0),
+                    ExecutorKind.of(env.getOrDefault(EXECUTOR, ExecutorKind.THREADS.value())),
+                    intVar(env, THREADS, 0),
+                    intVar(env, RETRIES, 0),
+                    intVar(env, TASK_TIMEOUT_SECONDS, 0),
+                    ReduceOp.of(env.getOrDefault(REDUCE, ReduceOp.SUM.value())),
+                    env.getOrDefault(RESULTS_FILE, DEFAULT_RESULTS_FILE),
+                    env.getOrDefault(SUMMARY_FILE, DEFAULT_SUMMARY_FILE));
+        } catch (JsonProcessingException | ClassCastException e) {
+            throw new IllegalArgumentException("malformed " + (range != null ? RANGE + " or " : "") + PARAMS
+                    + ": " + e.getMessage());
+        }
+    }
+
+    private static int intVar(Map<String, String> env, String name, int dflt) {
+        String v = env.get(name);
+        if (v == null || v.isBlank()) return dflt;
+        try {
+            return Integer.parseInt(v.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be an integer, got '" + v + "'");
+        }
+    }
+
+    private static String write(Object o) {
+        try {
+            return Json.MAPPER.writeValueAsString(o);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package dev.parallel.api.contract;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * One task's outcome: a line of the results file and of the pod's log (prefixed with
+ * {@link PodContract#RESULT_LOG_PREFIX}). {@code value} is the kernel's result when ok, {@code error}
+ * the reason otherwise; {@code attempts} counts tries including retries.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record TaskResult(long index, String id, boolean ok, JsonNode value, String error, int attempts, long millis) {
+    /** Longest error text kept; a task cannot flood the summary or the status. */
+    public static final int MAX_ERROR_CHARS = 300;
+
+    public static TaskResult success(long index, String id, JsonNode value, int attempts, long millis) {
+        return new TaskResult(index, id, true, value, null, attempts, millis);
+    }
+
+    public static TaskResult failure(long index, String id, String error, int attempts, long millis) {
+        return new TaskResult(index, id, false, null, truncate(error, MAX_ERROR_CHARS), attempts, millis);
+    }
+
+    public static String truncate(String s, int max) {
+        if (s == null || s.length() <= max) return s;
+        return s.substring(0, max - 3) + "...";
+    }
+}

@@ -1,0 +1,24 @@
+package dev.parallel.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Arrays;
+
+/** How one pod runs its tasks. */
+public enum ExecutorKind {
+    THREADS("threads"), PROCESSES("processes"), SEQUENTIAL("sequential");
+
+    private final String value;
+
+    ExecutorKind(String value) { this.value = value; }
+
+    @JsonValue
+    public String value() { return value; }
+
+    @JsonCreator
+    public static ExecutorKind of(String value) {
+        return Arrays.stream(values()).filter(k -> k.value.equals(value)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("unknown executor '" + value
+                        + "'; use one of threads, processes, sequential"));
+    }
+}

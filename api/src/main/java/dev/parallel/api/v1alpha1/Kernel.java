@@ -1,0 +1,24 @@
+package dev.parallel.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Arrays;
+
+/** The built-in kernels of the job image; each is a pure function of a task's parameters. */
+public enum Kernel {
+    PI("pi"), PRIMES("primes"), MATMUL("matmul"), SLEEP("sleep");
+
+    private final String value;
+
+    Kernel(String value) { this.value = value; }
+
+    @JsonValue
+    public String value() { return value; }
+
+    @JsonCreator
+    public static Kernel of(String value) {
+        return Arrays.stream(values()).filter(k -> k.value.equals(value)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("unknown kernel '" + value
+                        + "'; use one of pi, primes, matmul, sleep"));
+    }
+}

@@ -1,0 +1,155 @@
+package dev.parallel.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+import io.fabric8.kubernetes.api.model.Affinity;
+import io.fabric8.kubernetes.api.model.AnyType;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.Toleration;
+import java.util.List;
+import java.util.Map;
+
+/** What to run, over which tasks, split how, on what hardware. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(value = "has(self.kernel) != has(self.command)",
+        message = "set exactly one of spec.kernel (a built-in kernel) or spec.command (a shell command per task)")
+@ValidationRule(value = "!(has(self.pods) && has(self.tasksPerPod))",
+        message = "set at most one of spec.pods or spec.tasksPerPod")
+@ValidationRule(value = "!has(self.image) || has(self.command)",
+        message = "spec.image needs spec.command: built-in kernels run in the operator's job image")
+@ValidationRule(value = "self.tasks == oldSelf.tasks", message = "spec.tasks is immutable: create a new ParallelJob to run other tasks")
+public class ParallelJobSpec {
+    @Required
+    @JsonPropertyDescription("tasks: the task list, from exactly one of items, range or configMapRef. Immutable.")
+    public TaskSource tasks;
+
+    @JsonPropertyDescription("kernel: the built-in kernel each task runs (pi, primes, matmul, sleep). Exactly one of kernel or command.")
+    public Kernel kernel;
+
+    @JsonPropertyDescription("params: parameters shared by every task; a task's own parameters override them.")
+    public Map<String, AnyType> params;
+
+    @Size(max = 4096)
+    @JsonPropertyDescription("command: a shell command run once per task with TASK_ID, TASK_INDEX and TASK_PARAM_<NAME> "
+            + "in its environment; the last JSON line of its stdout is the result, else its exit code. At most 4096 characters.")
+    public String command;
+
+    @Size(max = 512)
+    @JsonPropertyDescription("image: the container image for command tasks (fully qualified); default the operator's job image, "
+            + "which has a POSIX shell and coreutils.")
+    public String image;
+
+    @JsonPropertyDescription("executor: how a pod runs its tasks: threads (default), processes (one child process per worker, "
+            + "crash-isolated) or sequential.")
+    public ExecutorKind executor;
+
+    @Min(1)
+    @Max(256)
+    @JsonPropertyDescription("threadsPerPod: workers per pod; default the CPUs the pod may use.")
+    public Integer threadsPerPod;
+
+    @Min(1)
+    @Max(10000)
+    @JsonPropertyDescription("parallelism: how many pods run at once. Default 2.")
+    public Integer parallelism;
+
+    @Min(1)
+    @Max(100000)
+    @JsonPropertyDescription("pods: how many parts (pods) the tasks are split into; default parallelism. "
+            + "At most one of pods or tasksPerPod.")
+    public Integer pods;
+
+    @Min(1)
+    @JsonPropertyDescription("tasksPerPod: split so that each pod gets about this many tasks. At most one of pods or tasksPerPod.")
+    public Integer tasksPerPod;
+
+    @Min(0)
+    @Max(100)
+    @JsonPropertyDescription("retriesPerTask: how often a failed task is retried inside its pod, and how often a failed pod "
+            + "(part) is restarted. Default 0.")
+    public Integer retriesPerTask;
+
+    @Min(0)
+    @JsonPropertyDescription("maxFailedTasks: how many tasks may fail before the ParallelJob fails; default 0.")
+    public Integer maxFailedTasks;
+
+    @Min(1)
+    @Max(3600)
+    @JsonPropertyDescription("taskTimeoutSeconds: a task running longer fails (and is retried per retriesPerTask).")
+    public Integer taskTimeoutSeconds;
+
+    @Min(1)
+    @JsonPropertyDescription("activeDeadlineSeconds: the ParallelJob fails when it runs longer than this.")
+    public Long activeDeadlineSeconds;
+
+    @Min(0)
+    @JsonPropertyDescription("ttlSecondsAfterFinished: after the ParallelJob finishes, its Job and pods are deleted after this "
+            + "many seconds; the ParallelJob and its results ConfigMap stay.")
+    public Integer ttlSecondsAfterFinished;
+
+    @JsonPropertyDescription("suspend: true stops the pods (running tasks are lost and rerun on resume); false resumes.")
+    public Boolean suspend;
+
+    @JsonPropertyDescription("reduce: how task results combine: sum (default for kernels), min, max, collect (all results, "
+            + "size-capped), none (default for commands).")
+    public ReduceOp reduce;
+
+    @JsonPropertyDescription("resources: CPU and memory for each pod's container.")
+    public ResourceRequirements resources;
+
+    @JsonPropertyDescription("nodeSelector for the pods.")
+    public Map<String, String> nodeSelector;
+
+    @JsonPropertyDescription("tolerations for the pods.")
+    public List<Toleration> tolerations;
+
+    @JsonPropertyDescription("affinity for the pods.")
+    public Affinity affinity;
+
+    @Pattern("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    @JsonPropertyDescription("serviceAccountName the pods run as; default the namespace's default (its token is not mounted).")
+    public String serviceAccountName;
+
+    @JsonPropertyDescription("imagePullSecrets for the pods.")
+    public List<LocalObjectReference> imagePullSecrets;
+
+    @Size(max = 100)
+    @JsonPropertyDescription("env: extra environment variables for the task container.")
+    public List<EnvVar> env;
+
+    @JsonPropertyDescription("podLabels: extra labels on the pods.")
+    public Map<String, String> podLabels;
+
+    @JsonPropertyDescription("podAnnotations: extra annotations on the pods.")
+    public Map<String, String> podAnnotations;
+
+    @JsonIgnore
+    public ExecutorKind executorOrDefault() { return executor == null ? ExecutorKind.THREADS : executor; }
+
+    @JsonIgnore
+    public int parallelismOrDefault() { return parallelism == null ? 2 : parallelism; }
+
+    @JsonIgnore
+    public int retriesOrDefault() { return retriesPerTask == null ? 0 : retriesPerTask; }
+
+    @JsonIgnore
+    public int maxFailedTasksOrDefault() { return maxFailedTasks == null ? 0 : maxFailedTasks; }
+
+    @JsonIgnore
+    public boolean suspended() { return Boolean.TRUE.equals(suspend); }
+
+    @JsonIgnore
+    public ReduceOp reduceOrDefault() {
+        if (reduce != null) return reduce;
+        return kernel == null || kernel == Kernel.SLEEP ? ReduceOp.NONE : ReduceOp.SUM;
+    }
+}

@@ -1,0 +1,24 @@
+package dev.parallel.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Arrays;
+
+/** How task results combine into the ParallelJob's result. */
+public enum ReduceOp {
+    SUM("sum"), MIN("min"), MAX("max"), COLLECT("collect"), NONE("none");
+
+    private final String value;
+
+    ReduceOp(String value) { this.value = value; }
+
+    @JsonValue
+    public String value() { return value; }
+
+    @JsonCreator
+    public static ReduceOp of(String value) {
+        return Arrays.stream(values()).filter(k -> k.value.equals(value)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("unknown reduce '" + value
+                        + "'; use one of sum, min, max, collect, none"));
+    }
+}

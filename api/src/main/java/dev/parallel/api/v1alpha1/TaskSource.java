@@ -1,0 +1,28 @@
+package dev.parallel.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.ValidationRule;
+import io.fabric8.kubernetes.api.model.AnyType;
+import java.util.List;
+import java.util.Map;
+
+/** Where the tasks come from: exactly one of items, range or configMapRef. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(value = "[has(self.items), has(self.range), has(self.configMapRef)].filter(x, x).size() == 1",
+        message = "spec.tasks must set exactly one of items, range or configMapRef")
+public class TaskSource {
+    /** Most inline items the API accepts; larger task lists belong in a range or a ConfigMap. */
+    public static final int MAX_ITEMS = 10000;
+
+    @io.fabric8.generator.annotation.Size(min = 1, max = MAX_ITEMS)
+    @JsonPropertyDescription("items lists the tasks inline, each a map of parameters; an optional 'id' names the task "
+            + "in results. At most 10000: use range or configMapRef for more.")
+    public List<Map<String, AnyType>> items;
+
+    @JsonPropertyDescription("range generates one task per value of an integer range.")
+    public TaskRange range;
+
+    @JsonPropertyDescription("configMapRef reads the tasks from a ConfigMap key of JSON lines.")
+    public ConfigMapTaskSource configMapRef;
+}

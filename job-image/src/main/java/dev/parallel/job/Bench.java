@@ -1,0 +1,95 @@
+package dev.parallel.job;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parallel.api.contract.Json;
+import dev.parallel.api.tasks.Task;
+import dev.parallel.api.v1alpha1.ExecutorKind;
+import dev.parallel.api.v1alpha1.Kernel;
+import dev.parallel.api.v1alpha1.ReduceOp;
+import dev.parallel.job.exec.CpuLimit;
+import dev.parallel.job.exec.ExecOptions;
+import dev.parallel.job.exec.Executors;
+import dev.parallel.job.exec.TaskExecutor;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.LongFunction;
+
+/**
+ * A benchmark, not a test: tasks/s per executor on the built-in kernels, speedups, and the dispatch
+ * cost per task. Medians of {@code runs} repetitions after one warm-up.
+ */
+public final class Bench {
+    private final PrintStream out;
+    private final int runs;
+    private final boolean quick;
+    private final int workers = CpuLimit.available();
+
+    public Bench(PrintStream out, int runs, boolean quick) {
+        this.out = out;
+        this.runs = runs;
+        this.quick = quick;
+    }
+
+    public void runAll() throws InterruptedException {
+        out.printf(Locale.ROOT, "# job-image bench: %d CPUs, java %s, %d runs each (median)%n%n", workers,
+                System.getProperty("java.version"), runs);
+        out.println("| kernel | tasks | sequential s | threads s | processes s | threads/seq | processes/threads |");
+        out.println("|---|---|---|---|---|---|---|");
+        kernel("pi", Kernel.PI, 16, i -> obj().put("samples", quick ? 1_000_000 : 20_000_000L).put("seed", 42));
+        kernel("primes", Kernel.PRIMES, 16, i -> obj().put("from", i * (quick ? 1_000_000L : 10_000_000L))
+                .put("to", (i + 1) * (quick ? 1_000_000L : 10_000_000L)));
+        kernel("matmul", Kernel.MATMUL, 8, i -> obj().put("n", quick ? 128 : 384).put("seed", 7));
+        out.println();
+        int n = 100_000;
+        List<Task> empty = tasks(n, i -> obj().put("millis", 0));
+        double seconds = median(() -> time(ExecutorKind.THREADS, Kernel.SLEEP, empty, workers));
+        out.printf(Locale.ROOT, "dispatch overhead, threads: %.2f us/task (%d empty tasks, %d threads)%n",
+                seconds * 1e6 / n, n, workers);
+        List<Task> emptyFew = tasks(quick ? 2000 : 20_000, i -> obj().put("millis", 0));
+        double ps = median(() -> time(ExecutorKind.PROCESSES, Kernel.SLEEP, emptyFew, workers));
+        out.printf(Locale.ROOT, "dispatch overhead, processes: %.2f us/task (%d empty tasks, %d processes, incl. JVM start)%n",
+                ps * 1e6 / emptyFew.size(), emptyFew.size(), workers);
+    }
+
+    private void kernel(String name, Kernel k, int count, LongFunction<ObjectNode> params) throws InterruptedException {
+        List<Task> tasks = tasks(count, params);
+        double seq = median(() -> time(ExecutorKind.SEQUENTIAL, k, tasks, 1));
+        double thr = median(() -> time(ExecutorKind.THREADS, k, tasks, workers));
+        double proc = median(() -> time(ExecutorKind.PROCESSES, k, tasks, workers));
+        out.printf(Locale.ROOT, "| %s | %d | %.3f | %.3f | %.3f | %.2fx | %.2fx |%n", name, count, seq, thr, proc,
+                seq / thr, thr / proc);
+    }
+
+    private static ObjectNode obj() { return Json.MAPPER.createObjectNode(); }
+
+    private static List<Task> tasks(int n, LongFunction<ObjectNode> params) {
+        List<Task> t = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) t.add(new Task(i, Integer.toString(i), params.apply(i)));
+        return t;
+    }
+
+    private static double time(ExecutorKind kind, Kernel k, List<Task> tasks, int workers) throws InterruptedException {
+        TaskExecutor ex = Executors.create(kind, k, null, new ExecOptions(workers, 0, 0));
+        ResultCollector c = new ResultCollector(ReduceOp.SUM, null, null);
+        long t0 = System.nanoTime();
+        ex.run(tasks, c);
+        double s = (System.nanoTime() - t0) / 1e9;
+        if (c.failed() > 0) throw new IllegalStateException(c.failed() + " bench tasks failed");
+        return s;
+    }
+
+    private interface Timed {
+        double run() throws InterruptedException;
+    }
+
+    private double median(Timed t) throws InterruptedException {
+        t.run(); // warm-up
+        double[] s = new double[runs];
+        for (int i = 0; i < runs; i++) s[i] = t.run();
+        Arrays.sort(s);
+        return s[runs / 2];
+    }
+}

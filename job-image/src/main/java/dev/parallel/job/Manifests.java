@@ -1,0 +1,54 @@
+package dev.parallel.job;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.parallel.api.v1alpha1.ParallelJob;
+import dev.parallel.api.v1alpha1.SpecValidator;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/** Reads a ParallelJob manifest from a file, the same YAML users kubectl apply. */
+public final class Manifests {
+    private static final ObjectMapper YAML = YAMLMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .build();
+
+    private Manifests() {}
+
+    /** A manifest that cannot run, with one line per problem naming the field path. */
+    public static final class InvalidManifest extends Exception {
+        public final List<String> problems;
+
+        InvalidManifest(List<String> problems) {
+            super(String.join("\n", problems));
+            this.problems = problems;
+        }
+    }
+
+    public static ParallelJob read(Path file) throws IOException, InvalidManifest {
+        ParallelJob job;
+        try {
+            job = YAML.readValue(file.toFile(), ParallelJob.class);
+        } catch (JsonMappingException e) {
+            throw new InvalidManifest(List.of(path(e) + ": " + e.getOriginalMessage().lines().findFirst().orElse("")));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new InvalidManifest(List.of(file + ": not valid YAML: " + e.getOriginalMessage()));
+        }
+        List<String> problems = new ArrayList<>();
+        for (var p : SpecValidator.validate(job)) problems.add(p.toString());
+        if (!problems.isEmpty()) throw new InvalidManifest(problems);
+        return job;
+    }
+
+    private static String path(JsonMappingException e) {
+        String p = e.getPath().stream()
+                .map(r -> r.getFieldName() != null ? "." + r.getFieldName() : "[" + r.getIndex() + "]")
+                .collect(Collectors.joining());
+        return p.isEmpty() ? "(document)" : p.substring(p.startsWith(".") ? 1 : 0);
+    }
+}

@@ -1,0 +1,83 @@
+package dev.parallel.job;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.parallel.api.contract.Json;
+import dev.parallel.api.contract.PartSummary;
+import dev.parallel.api.contract.PodContract;
+import dev.parallel.api.contract.Reducer;
+import dev.parallel.api.contract.TaskResult;
+import dev.parallel.api.v1alpha1.ReduceOp;
+import java.io.PrintStream;
+import java.io.Writer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Receives every task's final result (thread-safe): writes it as a JSON line, folds it into the
+ * reduction and the counts, and keeps a bounded list of failures for the summary.
+ */
+public final class ResultCollector implements Consumer<TaskResult> {
+    /** Failures kept for the summary; the count is always exact. */
+    static final int MAX_FAILED_KEPT = 200;
+
+    private final Reducer reducer;
+    private final Writer resultsFile;
+    private final PrintStream logLines;
+    private JsonNode partial;
+    private long ok;
+    private long failed;
+    private long retries;
+    private String reduceError;
+    private final List<PartSummary.FailedTask> failures = new ArrayList<>();
+
+    /** @param resultsFile where result lines go (may be null); @param logLines stdout for the operator (may be null) */
+    public ResultCollector(ReduceOp reduce, Writer resultsFile, PrintStream logLines) {
+        this.reducer = new Reducer(reduce);
+        this.resultsFile = resultsFile;
+        this.logLines = logLines;
+    }
+
+    @Override
+    public synchronized void accept(TaskResult r) {
+        String line;
+        try {
+            line = Json.MAPPER.writeValueAsString(r);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        try {
+            if (resultsFile != null) resultsFile.write(line + "\n");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot write results file", e);
+        }
+        if (logLines != null) logLines.println(PodContract.RESULT_LOG_PREFIX + line);
+        retries += Math.max(0, r.attempts() - 1);
+        if (r.ok()) {
+            ok++;
+            try {
+                partial = reducer.addValue(partial, r.value());
+            } catch (IllegalArgumentException e) {
+                reduceError = e.getMessage();
+            }
+        } else {
+            failed++;
+            if (failures.size() < MAX_FAILED_KEPT) failures.add(new PartSummary.FailedTask(r.id(), r.error()));
+        }
+    }
+
+    public synchronized long done() { return ok + failed; }
+
+    public synchronized long ok() { return ok; }
+
+    public synchronized long failed() { return failed; }
+
+    public synchronized JsonNode partial() { return partial; }
+
+    public synchronized PartSummary summary(int part, long tasks, long millis, String executor, String note) {
+        String n = reduceError == null ? note : (note == null ? "" : note + "; ") + "reduce failed: " + reduceError;
+        return new PartSummary(part, tasks, ok, failed, retries, partial, false, List.copyOf(failures),
+                failed > failures.size(), millis, executor, n);
+    }
+}

@@ -1,0 +1,116 @@
+package dev.parallel.job.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.parallel.api.contract.Reducer;
+import dev.parallel.api.v1alpha1.ExecutorKind;
+import dev.parallel.api.v1alpha1.ParallelJob;
+import dev.parallel.job.Bench;
+import dev.parallel.job.LocalRunner;
+import dev.parallel.job.Manifests;
+import dev.parallel.job.PartRunner;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** The job image's command line: {@code worker} in pods, {@code run} on a laptop, {@code bench}. */
+@Command(name = "parallel-job", mixinStandardHelpOptions = true, version = "parallel-job 0.1.0",
+        subcommands = {Main.Run.class, Main.Worker.class, Main.BenchCmd.class},
+        description = "Runs ParallelJob tasks: locally from a manifest, or as one part inside a pod.")
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() { spec.commandLine().usage(System.err); }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Main()).execute(args));
+    }
+
+    @Command(name = "run", description = "Run every task of a ParallelJob manifest on this machine and print the reduced result.")
+    static final class Run implements Callable<Integer> {
+        @Parameters(index = "0", description = "the ParallelJob manifest (YAML), e.g. k8s-examples/pi.yaml")
+        Path manifest;
+
+        @Option(names = "--executor", description = "override spec.executor: threads, processes, sequential")
+        String executor;
+
+        @Option(names = "--threads", description = "override spec.threadsPerPod")
+        Integer threads;
+
+        @Option(names = "--tasks-file", description = "the JSON-lines content of spec.tasks.configMapRef")
+        String tasksFile;
+
+        @Option(names = {"-o", "--output"}, description = "write every task's result as JSON lines to this file")
+        Path output;
+
+        @Override
+        public Integer call() throws Exception {
+            ParallelJob job;
+            try {
+                job = Manifests.read(manifest);
+            } catch (Manifests.InvalidManifest e) {
+                e.problems.forEach(p -> System.err.println("error: " + p));
+                return 2;
+            }
+            ExecutorKind kind;
+            try {
+                kind = executor == null ? null : ExecutorKind.of(executor);
+            } catch (IllegalArgumentException e) {
+                System.err.println("error: --executor: " + e.getMessage());
+                return 2;
+            }
+            var outcome = new LocalRunner(System.err, System.console() != null)
+                    .run(job, kind, threads, tasksFile, output);
+            String name = job.getMetadata() == null ? manifest.toString() : job.getMetadata().getName();
+            System.out.printf("%s: %d/%d tasks succeeded, %d failed in %.2f s%n", name, outcome.ok(), outcome.tasks(),
+                    outcome.failed(), outcome.millis() / 1000.0);
+            JsonNode r = outcome.result();
+            if (r != null) {
+                System.out.println("result: " + r);
+                System.out.println("summary: " + Reducer.oneLine(r));
+            }
+            return outcome.failed() == 0 ? 0 : 1;
+        }
+    }
+
+    @Command(name = "worker", description = "Run this pod's part, as the operator's environment describes it (docs/contract.md).")
+    static final class Worker implements Callable<Integer> {
+        @Override
+        public Integer call() throws Exception {
+            try {
+                return PartRunner.fromEnvironment();
+            } catch (IllegalArgumentException | java.io.IOException e) {
+                // A contract problem fails the part with a reason the operator can show.
+                String msg = "worker cannot start: " + e.getMessage();
+                System.err.println(msg);
+                try {
+                    java.nio.file.Files.writeString(Path.of(System.getenv().getOrDefault(
+                            dev.parallel.api.contract.PodContract.SUMMARY_FILE,
+                            dev.parallel.api.contract.PodContract.DEFAULT_SUMMARY_FILE)), msg);
+                } catch (Exception ignored) {
+                    // nothing more we can do
+                }
+                return 3;
+            }
+        }
+    }
+
+    @Command(name = "bench", description = "Measure tasks/s for sequential, threads and processes, and dispatch overhead.")
+    static final class BenchCmd implements Callable<Integer> {
+        @Option(names = "--runs", defaultValue = "5", description = "repetitions per measurement (median reported)")
+        int runs;
+
+        @Option(names = "--quick", description = "smaller inputs, for a smoke run")
+        boolean quick;
+
+        @Override
+        public Integer call() throws Exception {
+            new Bench(System.out, runs, quick).runAll();
+            return 0;
+        }
+    }
+}

@@ -35,6 +35,9 @@ public final class Manifests {
         try {
             job = YAML.readValue(file.toFile(), ParallelJob.class);
         } catch (JsonMappingException e) {
+            if (e.getCause() instanceof com.fasterxml.jackson.core.exc.StreamReadException bad) {
+                throw new InvalidManifest(List.of(file + ": not valid YAML: " + bad.getOriginalMessage()));
+            }
             throw new InvalidManifest(List.of(path(e) + ": " + e.getOriginalMessage().lines().findFirst().orElse("")));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new InvalidManifest(List.of(file + ": not valid YAML: " + e.getOriginalMessage()));

@@ -11,4 +11,10 @@ public final class Json {
             .build();
 
     private Json() {}
+
+    /** An integer as the node JSON parsing gives back (int when it fits), so values compare equal after a round trip. */
+    public static com.fasterxml.jackson.databind.JsonNode integral(long v) {
+        var f = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
+        return v == (int) v ? f.numberNode((int) v) : f.numberNode(v);
+    }
 }

@@ -66,19 +66,14 @@ public final class Reducer {
     private JsonNode number(JsonNode a, JsonNode b) {
         boolean integral = a.isIntegralNumber() && b.isIntegralNumber();
         return switch (op) {
-            case SUM -> integral ? integral(Math.addExact(a.longValue(), b.longValue()))
+            case SUM -> integral ? Json.integral(Math.addExact(a.longValue(), b.longValue()))
                     : F.numberNode(a.doubleValue() + b.doubleValue());
-            case MIN -> integral ? integral(Math.min(a.longValue(), b.longValue()))
+            case MIN -> integral ? Json.integral(Math.min(a.longValue(), b.longValue()))
                     : F.numberNode(Math.min(a.doubleValue(), b.doubleValue()));
-            case MAX -> integral ? integral(Math.max(a.longValue(), b.longValue()))
+            case MAX -> integral ? Json.integral(Math.max(a.longValue(), b.longValue()))
                     : F.numberNode(Math.max(a.doubleValue(), b.doubleValue()));
             default -> throw new IllegalStateException(op.name());
         };
-    }
-
-    /** Integers as the node type JSON parsing gives them, so values compare equal after a round trip. */
-    private static JsonNode integral(long v) {
-        return v == (int) v ? F.numberNode((int) v) : F.numberNode(v);
     }
 
     /** The final value shown to users: pi's {hits, samples} gains its estimate 4*hits/samples. */

@@ -28,6 +28,7 @@ import java.util.function.Consumer;
  * the task is retried or reported failed. A task over its timeout gets its worker killed.
  */
 public final class ProcessExecutor implements TaskExecutor {
+    private static final long STARTUP_TIMEOUT_SECONDS = 60;
     private static final long NO_TIMEOUT_POLL_SECONDS = 3600L * 24 * 365;
 
     private final Kernel kernel;
@@ -124,6 +125,17 @@ public final class ProcessExecutor implements TaskExecutor {
             children.add(c);
         }
         if (cancelled) c.kill();
+        try {
+            String ready = c.answers.poll(STARTUP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            if (!WorkerProcess.READY.equals(ready)) {
+                c.kill();
+                throw new IOException("worker process did not start within " + STARTUP_TIMEOUT_SECONDS + " s");
+            }
+        } catch (InterruptedException e) {
+            c.kill();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while starting a worker process");
+        }
         return c;
     }
 

@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
  */
 public final class WorkerProcess {
     static final String ANSWER_PREFIX = "@pj-answer ";
+    static final String READY = "{\"ready\":true}";
 
     private WorkerProcess() {}
 
@@ -29,6 +30,8 @@ public final class WorkerProcess {
         PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false,
                 StandardCharsets.UTF_8);
         System.setOut(System.err); // stray prints from task code must not corrupt the protocol
+        out.println(ANSWER_PREFIX + READY); // task timeouts start after JVM start-up, not before
+        out.flush();
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         String line;
         while ((line = in.readLine()) != null) {

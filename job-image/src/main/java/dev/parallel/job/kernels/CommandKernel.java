@@ -1,7 +1,6 @@
 package dev.parallel.job.kernels;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.parallel.api.contract.Json;
 import dev.parallel.api.contract.PodContract;
 import dev.parallel.api.contract.TaskResult;
@@ -69,7 +68,7 @@ public final class CommandKernel implements TaskFunction {
                 // keep looking further up
             }
         }
-        return JsonNodeFactory.instance.numberNode(code);
+        return Json.integral(code);
     }
 
     /** Keeps the last {@link #TAIL_CHARS} characters of a stream, as lines. */

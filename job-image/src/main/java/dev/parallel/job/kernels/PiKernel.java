@@ -2,6 +2,7 @@ package dev.parallel.job.kernels;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.parallel.api.contract.Json;
 import dev.parallel.api.tasks.Task;
 
 /**
@@ -17,7 +18,10 @@ public final class PiKernel implements TaskFunction {
         long samples = Params.requireLong(task, "samples", 0);
         long seed = Params.optionalLong(task, "seed", 0);
         long hits = hits(SplitMix64.streamState(seed, task.index()), 0, samples);
-        return JsonNodeFactory.instance.objectNode().put("hits", hits).put("samples", samples);
+        var out = JsonNodeFactory.instance.objectNode();
+        out.set("hits", Json.integral(hits));
+        out.set("samples", Json.integral(samples));
+        return out;
     }
 
     /** Hits among samples [from, to) of the stream starting at {@code state}. */

@@ -1,7 +1,7 @@
 package dev.parallel.job.kernels;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.parallel.api.contract.Json;
 import dev.parallel.api.tasks.Task;
 
 /**
@@ -17,7 +17,7 @@ public final class PrimesKernel implements TaskFunction {
         long to = Params.requireLong(task, "to", 0);
         if (to < from) throw new TaskFailure("task " + task.id() + ": parameter 'to' (" + to + ") must be >= 'from' (" + from + ")");
         if (to > (1L << 40)) throw new TaskFailure("task " + task.id() + ": parameter 'to' must be <= 2^40");
-        return JsonNodeFactory.instance.numberNode(count(from, to));
+        return Json.integral(count(from, to));
     }
 
     public static long count(long from, long to) throws InterruptedException {

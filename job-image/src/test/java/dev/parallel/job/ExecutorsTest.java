@@ -1,0 +1,112 @@
+package dev.parallel.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parallel.api.contract.Json;
+import dev.parallel.api.contract.TaskResult;
+import dev.parallel.api.tasks.Task;
+import dev.parallel.api.v1alpha1.ExecutorKind;
+import dev.parallel.api.v1alpha1.Kernel;
+import dev.parallel.api.v1alpha1.ReduceOp;
+import dev.parallel.job.exec.ExecOptions;
+import dev.parallel.job.exec.Executors;
+import dev.parallel.job.exec.TaskExecutor;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Test;
+
+class ExecutorsTest {
+    static List<Task> tasks(int n, java.util.function.IntFunction<String> json) throws Exception {
+        List<Task> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) out.add(new Task(i, "t" + i, (ObjectNode) Json.MAPPER.readTree(json.apply(i))));
+        return out;
+    }
+
+    static List<TaskResult> run(ExecutorKind kind, Kernel k, String cmd, List<Task> tasks, ExecOptions o) throws Exception {
+        TaskExecutor ex = Executors.create(kind, k, cmd, o);
+        List<TaskResult> results = Collections.synchronizedList(new ArrayList<>());
+        ex.run(tasks, results::add);
+        results.sort(Comparator.comparingLong(TaskResult::index));
+        return results;
+    }
+
+    @Test
+    void allExecutorsGiveIdenticalResults() throws Exception {
+        List<Task> pi = tasks(6, i -> "{\"samples\": 200000, \"seed\": 9}");
+        List<Task> primes = tasks(5, i -> "{\"from\": " + i * 400000 + ", \"to\": " + (i + 1) * 400000 + "}");
+        for (var c : List.of(new Object[] {Kernel.PI, pi}, new Object[] {Kernel.PRIMES, primes})) {
+            Kernel k = (Kernel) c[0];
+            @SuppressWarnings("unchecked") List<Task> t = (List<Task>) c[1];
+            var seq = run(ExecutorKind.SEQUENTIAL, k, null, t, new ExecOptions(1, 0, 0));
+            var thr = run(ExecutorKind.THREADS, k, null, t, new ExecOptions(3, 0, 0));
+            var proc = run(ExecutorKind.PROCESSES, k, null, t, new ExecOptions(2, 0, 0));
+            assertThat(seq).allMatch(TaskResult::ok).hasSize(t.size());
+            assertThat(thr).extracting(TaskResult::value).containsExactlyElementsOf(seq.stream().map(TaskResult::value).toList());
+            assertThat(proc).extracting(TaskResult::value).containsExactlyElementsOf(seq.stream().map(TaskResult::value).toList());
+        }
+    }
+
+    @Test
+    void aCrashingWorkerProcessFailsOnlyItsTaskAndIsReplaced() throws Exception {
+        // Task 2 kills its worker JVM (the shell's parent) with SIGKILL; the others must still succeed.
+        String cmd = "if [ \"$TASK_INDEX\" = 2 ]; then kill -9 $PPID; sleep 5; fi; echo $TASK_PARAM_X";
+        var r = run(ExecutorKind.PROCESSES, null, cmd, tasks(6, i -> "{\"x\": " + i + "}"), new ExecOptions(2, 0, 0));
+        assertThat(r).hasSize(6);
+        assertThat(r.get(2).ok()).isFalse();
+        assertThat(r.get(2).error()).contains("worker process exited with code 137");
+        assertThat(r).filteredOn(TaskResult::ok).extracting(x -> x.value().asInt()).containsExactly(0, 1, 3, 4, 5);
+    }
+
+    @ParameterizedTest
+    @EnumSource(ExecutorKind.class)
+    void aHangingTaskTimesOutAndTheOthersRun(ExecutorKind kind) throws Exception {
+        String cmd = "if [ \"$TASK_INDEX\" = 1 ]; then sleep 60; fi; echo '{\"v\": '$TASK_INDEX'}'";
+        long t0 = System.nanoTime();
+        var r = run(kind, null, cmd, tasks(3, i -> "{}"), new ExecOptions(2, 0, 5));
+        assertThat((System.nanoTime() - t0) / 1e9).isLessThan(30);
+        assertThat(r.get(1).ok()).isFalse();
+        assertThat(r.get(1).error()).startsWith("timed out after 5 s");
+        assertThat(r).as(r.toString()).filteredOn(TaskResult::ok).hasSize(2);
+        assertThat(r.get(0).value().get("v").asInt()).isEqualTo(0);
+        assertThat(r.get(2).value().get("v").asInt()).isEqualTo(2);
+    }
+
+    @ParameterizedTest
+    @EnumSource(ExecutorKind.class)
+    void failingCommandsAreRetriedThenReported(ExecutorKind kind) throws Exception {
+        // Fails on the first attempt only (a marker file per task), and task 0 always fails.
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("pj-retry");
+        String cmd = "if [ \"$TASK_INDEX\" = 0 ]; then echo boom >&2; exit 3; fi; f=" + dir
+                + "/$TASK_ID; if [ ! -e $f ]; then touch $f; exit 1; fi; echo ok-$TASK_ID; echo 7";
+        var r = run(kind, null, cmd, tasks(3, i -> "{}"), new ExecOptions(2, 1, 0));
+        assertThat(r.get(0).ok()).isFalse();
+        assertThat(r.get(0).error()).isEqualTo("exit code 3: boom");
+        assertThat(r.get(0).attempts()).isEqualTo(2);
+        assertThat(r.get(1).ok()).isTrue();
+        assertThat(r.get(1).attempts()).isEqualTo(2);
+        assertThat(r.get(1).value().asInt()).isEqualTo(7); // the last JSON line, not "ok-t1"
+    }
+
+    @Test
+    void cancelReportsEveryTaskExactlyOnce() throws Exception {
+        TaskExecutor ex = Executors.create(ExecutorKind.THREADS, Kernel.SLEEP, null, new ExecOptions(2, 0, 0));
+        ResultCollector c = new ResultCollector(ReduceOp.SUM, null, null);
+        Thread canceller = new Thread(() -> {
+            try {
+                Thread.sleep(300);
+            } catch (InterruptedException ignored) {
+            }
+            ex.cancel();
+        });
+        canceller.start();
+        ex.run(tasks(50, i -> "{\"millis\": 100}"), c);
+        assertThat(c.done()).isEqualTo(50);
+        assertThat(c.failed()).isGreaterThan(30);
+        assertThat(c.summary(0, 50, 0, "threads", null).failedTasks().get(0).reason()).startsWith("cancelled");
+    }
+}

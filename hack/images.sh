@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Builds every image the cluster runs, without a registry, and imports them into the cluster's
+# containerd (hack/cluster.sh). Cached under ${PJ_CACHE:-~/.cache/parallel-job}/images.
+#   images.sh pause | base | job | operator | all      build (and import, when the cluster runs)
+# Image names are fully qualified: CRI does not resolve short names.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+cache=${PJ_CACHE:-$HOME/.cache/parallel-job}/images
+mkdir -p "$cache"
+source "$here/versions.env"
+PAUSE_IMAGE=registry.k8s.io/pause:3.10
+JOB_IMAGE=${JOB_IMAGE:-docker.io/parallel-dev/job:0.1.0}
+OPERATOR_IMAGE=${OPERATOR_IMAGE:-docker.io/parallel-dev/operator:0.1.0}
+# Packages of the base image: a JRE for the job image and the operator; coreutils for command tasks.
+BASE_PACKAGES=openjdk-17-jre-headless,ca-certificates
+base_key=$(echo "bookworm $BASE_PACKAGES v1" | sha256sum | cut -c1-12)
+BASE_TAR=$cache/base-$base_key.layer.tar
+
+log() { echo "[images] $*"; }
+timed() { local t0=$SECONDS; "$@"; log "$1 done in $((SECONDS - t0)) s"; }
+
+import() { # import TAR: into the local cluster's containerd when it runs
+  local sock=${PJ_STATE:-$HOME/.local/state/parallel-job}/run/containerd.sock
+  if [[ -S $sock ]]; then
+    ctr --address "$sock" -n k8s.io images import --no-unpack=false "$1" >/dev/null
+    log "imported $(basename "$1") into the cluster's containerd"
+  fi
+}
+
+pause() {
+  local out=$cache/pause.tar
+  if [[ ! -f $out ]]; then
+    local tmp; tmp=$(mktemp -d)
+    gcc -Os -static -o "$tmp/pause" "$here/pause/pause.c"
+    strip "$tmp/pause"
+    tar -C "$tmp" --owner=0 --group=0 -cf "$tmp/layer.tar" pause
+    "$here/image-tar.py" --tag "$PAUSE_IMAGE" --layer "$tmp/layer.tar" --entrypoint '["/pause"]' "$out"
+    rm -rf "$tmp"
+  fi
+  import "$out"
+}
+
+base() {
+  if [[ -f $BASE_TAR ]]; then log "base: cached ($BASE_TAR)"; return; fi
+  local dir; dir=$(mktemp -d)
+  log "base: debootstrap bookworm minbase + $BASE_PACKAGES (about a minute)"
+  debootstrap --variant=minbase --include="$BASE_PACKAGES" bookworm "$dir" http://deb.debian.org/debian >"$cache/debootstrap.log" 2>&1 \
+    || { echo "debootstrap failed, see $cache/debootstrap.log" >&2; exit 1; }
+  # Trim what a container never uses; add the unprivileged user job pods run as.
+  rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/* "$dir"/usr/share/doc/* \
+    "$dir"/usr/share/man/* "$dir"/usr/share/locale/* "$dir"/dev/* "$dir"/proc/* "$dir"/sys/*
+  echo "app:x:1000:1000:app:/app:/usr/sbin/nologin" >> "$dir/etc/passwd"
+  echo "app:x:1000:" >> "$dir/etc/group"
+  tar -C "$dir" --numeric-owner -cf "$BASE_TAR.part" . && mv "$BASE_TAR.part" "$BASE_TAR"
+  rm -rf "$dir"
+}
+
+app_layer() { # app_layer OUT SRC DEST: a layer with SRC copied to DEST (owned by root, world-readable)
+  local tmp; tmp=$(mktemp -d)
+  mkdir -p "$tmp/$(dirname "$3")"
+  cp -r "$2" "$tmp/$3"
+  chmod -R a+rX "$tmp"
+  tar -C "$tmp" --owner=0 --group=0 --sort=name --mtime=@0 -cf "$1" .
+  rm -rf "$tmp"
+}
+
+job() {
+  base
+  local jar=$root/job-image/target/parallel-job.jar
+  [[ -f $jar ]] || { echo "missing $jar: run mvn package first" >&2; exit 1; }
+  app_layer "$cache/job-app.layer.tar" "$jar" app/parallel-job.jar
+  "$here/image-tar.py" --tag "$JOB_IMAGE" --layer "$BASE_TAR" --layer "$cache/job-app.layer.tar" \
+    --entrypoint '["/usr/bin/java", "-XX:MaxRAMPercentage=70", "-XX:+ExitOnOutOfMemoryError", "-jar", "/app/parallel-job.jar"]' \
+    --user 1000:1000 --workdir /app "$cache/job.tar"
+  import "$cache/job.tar"
+}
+
+operator() {
+  base
+  local app=$root/operator/target/quarkus-app
+  [[ -d $app ]] || { echo "missing $app: run mvn package first" >&2; exit 1; }
+  app_layer "$cache/operator-app.layer.tar" "$app" app/quarkus-app
+  "$here/image-tar.py" --tag "$OPERATOR_IMAGE" --layer "$BASE_TAR" --layer "$cache/operator-app.layer.tar" \
+    --entrypoint '["/usr/bin/java", "-XX:MaxRAMPercentage=70", "-jar", "/app/quarkus-app/quarkus-run.jar"]' \
+    --user 1000:1000 --workdir /app "$cache/operator.tar"
+  import "$cache/operator.tar"
+}
+
+case ${1:-all} in
+  pause) timed pause ;;
+  base) timed base ;;
+  job) timed job ;;
+  operator) timed operator ;;
+  all) timed pause; timed base; timed job; timed operator ;;
+  *) echo "usage: $0 pause|base|job|operator|all" >&2; exit 2 ;;
+esac

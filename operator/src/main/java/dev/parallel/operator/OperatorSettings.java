@@ -1,0 +1,30 @@
+package dev.parallel.operator;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/** Operator-wide defaults for the ParallelJobs it runs (Helm values feed these). */
+@ConfigMapping(prefix = "parallel-job")
+public interface OperatorSettings {
+    /** The job image every kernel pod runs; fully qualified (CRI does not resolve short names). */
+    @WithDefault("docker.io/parallel-dev/job:0.1.0")
+    String jobImage();
+
+    @WithDefault("IfNotPresent")
+    String jobImagePullPolicy();
+
+    /** CPU and memory for a job pod that does not say. */
+    @WithDefault("500m")
+    String defaultCpu();
+
+    @WithDefault("512Mi")
+    String defaultMemory();
+
+    /** Upper bound of the results ConfigMap (etcd caps objects at ~1.5 MiB). */
+    @WithDefault("716800")
+    int maxResultsBytes();
+
+    /** UID the job pods run as (restricted Pod Security: non-root). */
+    @WithDefault("1000")
+    long jobPodUser();
+}

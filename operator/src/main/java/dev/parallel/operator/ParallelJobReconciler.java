@@ -1,0 +1,228 @@
+package dev.parallel.operator;
+
+import dev.parallel.api.v1alpha1.ParallelJob;
+import dev.parallel.api.v1alpha1.ParallelJobStatus;
+import dev.parallel.api.v1alpha1.Phase;
+import dev.parallel.api.v1alpha1.SpecValidator;
+import dev.parallel.operator.events.EventReason;
+import dev.parallel.operator.events.EventRecorder;
+import dev.parallel.operator.gather.Gathered;
+import dev.parallel.operator.gather.Gatherer;
+import dev.parallel.operator.gather.ResultsStore;
+import dev.parallel.operator.plan.Names;
+import dev.parallel.operator.plan.Plan;
+import dev.parallel.operator.plan.Planner;
+import dev.parallel.operator.plan.TasksConfigMap;
+import dev.parallel.operator.plan.WorkerJob;
+import dev.parallel.operator.status.StatusCalculator;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import org.jboss.logging.Logger;
+
+/**
+ * Observe (the ParallelJob, its Job, pods and results ConfigMap from informer caches), deploy (create
+ * what is missing: deterministic names, never a second Job), gather (record finished parts once),
+ * then write the recomputed status only when it changed.
+ */
+@ControllerConfiguration(name = "paralleljob")
+public class ParallelJobReconciler implements Reconciler<ParallelJob> {
+    private static final Logger LOG = Logger.getLogger(ParallelJobReconciler.class);
+    static final String MANAGED_SELECTOR = Names.LABEL_MANAGED_BY + "=" + Names.MANAGED_BY;
+
+    private final KubernetesClient client;
+    private final OperatorSettings settings;
+    private final EventRecorder events;
+    private final OperatorMetrics metrics;
+
+    public ParallelJobReconciler(KubernetesClient client, OperatorSettings settings, OperatorMetrics metrics) {
+        this.client = client;
+        this.settings = settings;
+        this.events = new EventRecorder(client);
+        this.metrics = metrics;
+    }
+
+    @Override
+    public List<EventSource<?, ParallelJob>> prepareEventSources(EventSourceContext<ParallelJob> context) {
+        var jobs = InformerEventSourceConfiguration.from(Job.class, ParallelJob.class)
+                .withName("jobs").withLabelSelector(MANAGED_SELECTOR).build();
+        // Pods belong to the Job, not to us: map them back through our label.
+        var pods = InformerEventSourceConfiguration.from(Pod.class, ParallelJob.class)
+                .withName("pods").withLabelSelector(MANAGED_SELECTOR)
+                .withSecondaryToPrimaryMapper(Mappers.fromLabel(Names.LABEL_JOB_NAME, null, ParallelJob.class))
+                .build();
+        var configMaps = InformerEventSourceConfiguration.from(ConfigMap.class, ParallelJob.class)
+                .withName("configmaps").withLabelSelector(MANAGED_SELECTOR).build();
+        return List.of(new InformerEventSource<>(jobs, context), new InformerEventSource<>(pods, context),
+                new InformerEventSource<>(configMaps, context));
+    }
+
+    @Override
+    public UpdateControl<ParallelJob> reconcile(ParallelJob pj, Context<ParallelJob> ctx) throws Exception {
+        long t0 = System.nanoTime();
+        try {
+            return doReconcile(pj, ctx);
+        } finally {
+            metrics.reconciled(System.nanoTime() - t0);
+        }
+    }
+
+    private UpdateControl<ParallelJob> doReconcile(ParallelJob pj, Context<ParallelJob> ctx) throws Exception {
+        ParallelJobStatus previous = pj.getStatus();
+        Phase before = previous == null ? null : previous.phase;
+        boolean sameGeneration = previous != null && Objects.equals(previous.observedGeneration, pj.getMetadata().getGeneration());
+        if (before != null && before.isTerminal() && sameGeneration) {
+            return UpdateControl.noUpdate(); // finished: status is final, children may be gone (TTL)
+        }
+
+        var problems = SpecValidator.validate(pj);
+        if (!problems.isEmpty()) {
+            String msg = problems.stream().map(Object::toString).reduce((a, b) -> a + "; " + b).orElse("");
+            return fail(pj, "InvalidSpec", msg, EventReason.InvalidSpec);
+        }
+        String configMapText = null;
+        if (pj.getSpec().tasks.configMapRef != null) {
+            var ref = pj.getSpec().tasks.configMapRef;
+            ConfigMap cm = client.configMaps().inNamespace(pj.getMetadata().getNamespace()).withName(ref.name).get();
+            configMapText = cm == null || cm.getData() == null ? null : cm.getData().get(ref.keyOrDefault());
+            if (configMapText == null) {
+                return fail(pj, "TasksNotFound", "spec.tasks.configMapRef: ConfigMap " + ref.name
+                        + (cm == null ? " not found" : " has no key " + ref.keyOrDefault())
+                        + " in namespace " + pj.getMetadata().getNamespace(), EventReason.TasksNotFound);
+            }
+        }
+        Plan plan;
+        try {
+            plan = Planner.plan(pj, configMapText);
+        } catch (java.io.IOException e) {
+            return fail(pj, "InvalidTasks", "spec.tasks: " + e.getMessage(), EventReason.InvalidSpec);
+        }
+
+        // Deploy: what is missing is created; a Job is never updated except for suspend.
+        String ns = pj.getMetadata().getNamespace();
+        if (pj.getSpec().tasks.items != null && secondaryConfigMap(ctx, plan.tasksConfigMap()).isEmpty()) {
+            createIfAbsent(TasksConfigMap.build(pj, plan));
+        }
+        ConfigMap results = secondaryConfigMap(ctx, Names.resultsConfigMap(pj)).orElse(null);
+        if (results == null) results = createIfAbsent(ResultsStore.empty(pj));
+        Job job = ctx.getSecondaryResource(Job.class, "jobs").orElse(null);
+        if (job == null) {
+            job = createIfAbsent(WorkerJob.build(pj, plan, settings));
+            events.record(pj, EventReason.JobCreated, "created Indexed Job " + job.getMetadata().getName() + ": "
+                    + plan.tasks() + " tasks in " + plan.parts() + " pods, " + plan.parallelism() + " at a time");
+        }
+        job = syncSuspend(pj, job, previous);
+
+        List<Pod> pods = List.copyOf(ctx.getSecondaryResources(Pod.class));
+        Gathered gathered = new Gatherer(client, settings.maxResultsBytes()).gather(pj, plan, job, pods, results);
+        ParallelJobStatus status = StatusCalculator.compute(pj, plan, job, gathered, previous, Instant.now(),
+                Names.resultsConfigMap(pj));
+        if (status.phase != before) onPhaseChange(pj, before, status);
+        if (sameStatus(previous, status)) return UpdateControl.noUpdate();
+        pj.setStatus(status);
+        return UpdateControl.patchStatus(pj);
+    }
+
+    private Optional<ConfigMap> secondaryConfigMap(Context<ParallelJob> ctx, String name) {
+        return ctx.getSecondaryResources(ConfigMap.class).stream()
+                .filter(c -> name.equals(c.getMetadata().getName())).findFirst();
+    }
+
+    /** Flips Job.spec.suspend when the user flips spec.suspend; a queue controller's suspend is left alone. */
+    private Job syncSuspend(ParallelJob pj, Job job, ParallelJobStatus previous) {
+        boolean want = pj.getSpec().suspended();
+        boolean has = Boolean.TRUE.equals(job.getSpec().getSuspend());
+        boolean userSuspendedBefore = previous != null && previous.phase == Phase.Suspended
+                && previous.conditions.stream().anyMatch(c -> "SuspendedBySpec".equals(c.getReason()));
+        if (want && !has || !want && has && userSuspendedBefore) {
+            job = client.batch().v1().jobs().inNamespace(job.getMetadata().getNamespace())
+                    .withName(job.getMetadata().getName())
+                    .edit(j -> {
+                        j.getSpec().setSuspend(want);
+                        return j;
+                    });
+            events.record(pj, want ? EventReason.Suspended : EventReason.Resumed,
+                    want ? "suspended: running pods are stopped" : "resumed");
+        }
+        return job;
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T extends io.fabric8.kubernetes.api.model.HasMetadata> T createIfAbsent(T desired) {
+        var existing = client.resource(desired).get();
+        if (existing != null) return (T) existing;
+        try {
+            return client.resource(desired).create();
+        } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+            if (e.getCode() == 409) return (T) client.resource(desired).get(); // created by a racing replica
+            throw e;
+        }
+    }
+
+    private void onPhaseChange(ParallelJob pj, Phase before, ParallelJobStatus now) {
+        metrics.phaseChanged(before, now.phase, now.tasks);
+        String msg = now.conditions.stream().filter(c -> "True".equals(c.getStatus())).map(c -> c.getMessage())
+                .findFirst().orElse(now.phase.name());
+        switch (now.phase) {
+            case Running -> events.record(pj, EventReason.Running, msg);
+            case Succeeded -> events.record(pj, EventReason.Succeeded, msg
+                    + (now.resultSummary == null ? "" : "; result " + now.resultSummary));
+            case Failed -> events.record(pj, EventReason.Failed, msg);
+            default -> { }
+        }
+    }
+
+    private UpdateControl<ParallelJob> fail(ParallelJob pj, String reason, String message, EventReason event) {
+        ParallelJobStatus previous = pj.getStatus();
+        ParallelJobStatus s = new ParallelJobStatus();
+        s.phase = Phase.Failed;
+        s.observedGeneration = pj.getMetadata().getGeneration();
+        s.conditions = new java.util.ArrayList<>(List.of(new io.fabric8.kubernetes.api.model.ConditionBuilder()
+                .withType("Failed").withStatus("True").withReason(reason).withMessage(message)
+                .withObservedGeneration(s.observedGeneration).withLastTransitionTime(Instant.now().toString()).build()));
+        s.completionTime = Instant.now().toString();
+        if (previous == null || previous.phase != Phase.Failed) {
+            events.record(pj, event, message);
+            metrics.phaseChanged(previous == null ? null : previous.phase, Phase.Failed, null);
+        }
+        pj.setStatus(s);
+        return UpdateControl.patchStatus(pj);
+    }
+
+    @Override
+    public ErrorStatusUpdateControl<ParallelJob> updateErrorStatus(ParallelJob pj, Context<ParallelJob> ctx, Exception e) {
+        // JOSDK retries with backoff; the user sees why in a condition meanwhile (no stack trace).
+        LOG.warnf("reconcile of %s/%s failed (will retry): %s", pj.getMetadata().getNamespace(),
+                pj.getMetadata().getName(), e.getMessage());
+        ParallelJobStatus s = pj.getStatus() == null ? new ParallelJobStatus() : pj.getStatus();
+        if (s.phase == null) s.phase = Phase.Pending;
+        s.conditions.removeIf(c -> "ReconcileError".equals(c.getType()));
+        s.conditions.add(new io.fabric8.kubernetes.api.model.ConditionBuilder().withType("ReconcileError")
+                .withStatus("True").withReason(e.getClass().getSimpleName())
+                .withMessage(dev.parallel.api.contract.TaskResult.truncate(String.valueOf(e.getMessage()), 500))
+                .withLastTransitionTime(Instant.now().toString()).build());
+        pj.setStatus(s);
+        return ErrorStatusUpdateControl.patchStatus(pj);
+    }
+
+    static boolean sameStatus(ParallelJobStatus a, ParallelJobStatus b) {
+        if (a == null) return false;
+        var m = dev.parallel.api.contract.Json.MAPPER;
+        return m.valueToTree(a).equals(m.valueToTree(b));
+    }
+}

@@ -1,0 +1,17 @@
+package dev.parallel.operator.events;
+
+/** The few event reasons the operator emits, each on a transition only. */
+public enum EventReason {
+    JobCreated("Normal"),
+    Running("Normal"),
+    Suspended("Normal"),
+    Resumed("Normal"),
+    Succeeded("Normal"),
+    Failed("Warning"),
+    InvalidSpec("Warning"),
+    TasksNotFound("Warning");
+
+    public final String type;
+
+    EventReason(String type) { this.type = type; }
+}

@@ -1,0 +1,81 @@
+package dev.parallel.operator.gather;
+
+import dev.parallel.api.contract.PartSummary;
+import dev.parallel.api.contract.PodContract;
+import dev.parallel.api.v1alpha1.ParallelJob;
+import dev.parallel.operator.plan.Plan;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.jboss.logging.Logger;
+
+/**
+ * Records each newly finished part in the results ConfigMap (its summary, and its per-task results
+ * read from the pod's log while they fit under the size limit), then reports every finished part.
+ */
+public final class Gatherer {
+    private static final Logger LOG = Logger.getLogger(Gatherer.class);
+
+    private final KubernetesClient client;
+    private final int maxResultsBytes;
+
+    public Gatherer(KubernetesClient client, int maxResultsBytes) {
+        this.client = client;
+        this.maxResultsBytes = maxResultsBytes;
+    }
+
+    public Gathered gather(ParallelJob pj, Plan plan, Job job, List<Pod> pods, ConfigMap results) {
+        Map<Integer, PartSummary> finals = new TreeMap<>(ResultsStore.summaries(results));
+        var fresh = PartObserver.newlyFinished(plan, job, pods, finals.keySet());
+        boolean truncated = ResultsStore.truncated(results);
+        if (!fresh.isEmpty()) {
+            Map<String, String> add = new HashMap<>();
+            int size = ResultsStore.size(results);
+            for (var f : fresh.values()) {
+                String summary = f.summary().encode();
+                add.put(ResultsStore.summaryKey(f.part()), summary);
+                size += summary.length() + 16;
+            }
+            for (var f : fresh.values()) {
+                if (truncated) break;
+                String lines = resultLines(pj, f.podName());
+                int bytes = lines.getBytes(StandardCharsets.UTF_8).length;
+                if (size + bytes > maxResultsBytes) {
+                    truncated = true;
+                    add.put(ResultsStore.TRUNCATED_KEY, "true");
+                } else if (!lines.isEmpty()) {
+                    add.put(ResultsStore.resultsKey(f.part()), lines);
+                    size += bytes;
+                }
+            }
+            // Optimistic locking on the ConfigMap's resourceVersion: two writers (a restarted operator
+            // racing its old self) cannot both add a part; the loser retries and sees it recorded.
+            ConfigMap updated = new io.fabric8.kubernetes.api.model.ConfigMapBuilder(results).addToData(add).build();
+            client.configMaps().inNamespace(pj.getMetadata().getNamespace()).resource(updated).update();
+            fresh.forEach((i, f) -> finals.put(i, f.summary()));
+        }
+        return new Gathered(finals, PartObserver.running(plan, pods, finals.keySet()), truncated,
+                PartObserver.firstStart(pods));
+    }
+
+    private String resultLines(ParallelJob pj, String pod) {
+        try {
+            String log = client.pods().inNamespace(pj.getMetadata().getNamespace()).withName(pod).getLog();
+            if (log == null) return "";
+            return log.lines().filter(l -> l.startsWith(PodContract.RESULT_LOG_PREFIX))
+                    .map(l -> l.substring(PodContract.RESULT_LOG_PREFIX.length()))
+                    .collect(Collectors.joining("\n"));
+        } catch (KubernetesClientException e) {
+            LOG.debugf("no log for pod %s: %s", pod, e.getMessage());
+            return "";
+        }
+    }
+}

@@ -1,0 +1,205 @@
+package dev.parallel.operator.plan;
+
+import dev.parallel.api.contract.PodContract;
+import dev.parallel.api.contract.WorkerConfig;
+import dev.parallel.api.tasks.SpecTasks;
+import dev.parallel.api.v1alpha1.ParallelJob;
+import dev.parallel.api.v1alpha1.ParallelJobSpec;
+import dev.parallel.operator.OperatorSettings;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.PodFailurePolicyRule;
+import io.fabric8.kubernetes.api.model.batch.v1.PodFailurePolicyRuleBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Pure: builds the Indexed Job of a ParallelJob. Created once, never updated (a Job's pod template is
+ * immutable); only {@code spec.suspend} is patched later.
+ */
+public final class WorkerJob {
+    /** The worker's exit code when tasks failed after their in-pod retries: the index fails, no pod retry. */
+    public static final int EXIT_TASKS_FAILED = 1;
+    static final String CONTAINER = "worker";
+
+    private WorkerJob() {}
+
+    public static Job build(ParallelJob pj, Plan plan, OperatorSettings settings) {
+        ParallelJobSpec s = pj.getSpec();
+        Map<String, String> labels = Names.labels(pj, "worker");
+        Map<String, String> podLabels = new LinkedHashMap<>();
+        if (s.podLabels != null) podLabels.putAll(s.podLabels);
+        podLabels.putAll(labels); // ours win: the operator finds pods by them
+
+        return new Template(pj, plan, settings).build(labels, podLabels);
+    }
+
+    public static OwnerReference ownerReference(ParallelJob pj) {
+        return new OwnerReferenceBuilder()
+                .withApiVersion(pj.getApiVersion())
+                .withKind(pj.getKind())
+                .withName(pj.getMetadata().getName())
+                .withUid(pj.getMetadata().getUid())
+                .withController(true)
+                .withBlockOwnerDeletion(true)
+                .build();
+    }
+
+    /** The environment that carries the contract to the pod (PodContract), then the user's env. */
+    static List<EnvVar> env(ParallelJob pj, Plan plan) {
+        ParallelJobSpec s = pj.getSpec();
+        WorkerConfig c = new WorkerConfig(
+                s.kernel, s.command, SpecTasks.sharedParams(s),
+                plan.hasTaskFile() ? PodContract.TASKS_DIR + "/" + PodContract.TASKS_FILE_NAME : null,
+                s.tasks.range, plan.parts(), 0, s.executorOrDefault(),
+                s.threadsPerPod == null ? 0 : s.threadsPerPod, s.retriesOrDefault(),
+                s.taskTimeoutSeconds == null ? 0 : s.taskTimeoutSeconds, s.reduceOrDefault(),
+                PodContract.DEFAULT_RESULTS_FILE, PodContract.DEFAULT_SUMMARY_FILE);
+        List<EnvVar> env = new ArrayList<>();
+        PodContract.toEnv(c).forEach((k, v) -> env.add(new EnvVarBuilder().withName(k).withValue(v).build()));
+        if (s.env != null) env.addAll(s.env);
+        return env;
+    }
+
+    /** Holds the inputs while the fluent builder runs. */
+    private record Template(ParallelJob pj, Plan plan, OperatorSettings settings) {
+        Job build(Map<String, String> labels, Map<String, String> podLabels) {
+            ParallelJobSpec s = pj.getSpec();
+            return new io.fabric8.kubernetes.api.model.batch.v1.JobBuilder()
+                    .withNewMetadata()
+                        .withName(Names.job(pj))
+                        .withNamespace(pj.getMetadata().getNamespace())
+                        .withLabels(labels)
+                        .withOwnerReferences(ownerReference(pj))
+                    .endMetadata()
+                    .withNewSpec()
+                        .withCompletionMode("Indexed")
+                        .withCompletions(plan.parts())
+                        .withParallelism(plan.parallelism())
+                        // Pod-level retries (OOM, eviction of a crashed pod) per index; task failures are
+                        // retried inside the pod and then fail the index at once (podFailurePolicy).
+                        .withBackoffLimitPerIndex(s.retriesOrDefault())
+                        .withMaxFailedIndexes(Math.min(plan.parts(), s.maxFailedTasksOrDefault()))
+                        .withNewPodFailurePolicy()
+                            .withRules(podFailureRules())
+                        .endPodFailurePolicy()
+                        .withActiveDeadlineSeconds(s.activeDeadlineSeconds)
+                        .withTtlSecondsAfterFinished(s.ttlSecondsAfterFinished)
+                        .withSuspend(s.suspended())
+                        .withNewTemplate()
+                            .withNewMetadata()
+                                .withLabels(podLabels)
+                                .withAnnotations(s.podAnnotations)
+                            .endMetadata()
+                            .withNewSpec()
+                                .withRestartPolicy("Never")
+                                .withServiceAccountName(s.serviceAccountName)
+                                .withAutomountServiceAccountToken(false)
+                                .withEnableServiceLinks(false)
+                                .withNodeSelector(s.nodeSelector)
+                                .withTolerations(s.tolerations)
+                                .withAffinity(s.affinity)
+                                .withImagePullSecrets(s.imagePullSecrets)
+                                .withNewSecurityContext()
+                                    .withRunAsNonRoot(true)
+                                    .withRunAsUser(settings.jobPodUser())
+                                    .withRunAsGroup(settings.jobPodUser())
+                                    .withFsGroup(settings.jobPodUser())
+                                    .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+                                .endSecurityContext()
+                                .withContainers(container())
+                                .withVolumes(volumes())
+                            .endSpec()
+                        .endTemplate()
+                    .endSpec()
+                    .build();
+        }
+
+        private Container container() {
+            ParallelJobSpec s = pj.getSpec();
+            String image = s.image != null ? s.image : settings.jobImage();
+            return new ContainerBuilder()
+                    .withName(CONTAINER)
+                    .withImage(image)
+                    .withImagePullPolicy(settings.jobImagePullPolicy())
+                    // The job image's entrypoint is the parallel-job CLI; "worker" runs this pod's part.
+                    .withArgs("worker")
+                    .withEnv(env(pj, plan))
+                    .withResources(resources())
+                    .withVolumeMounts(mounts())
+                    .withTerminationMessagePath(PodContract.DEFAULT_SUMMARY_FILE)
+                    .withTerminationMessagePolicy("File")
+                    .withNewSecurityContext()
+                        .withAllowPrivilegeEscalation(false)
+                        .withReadOnlyRootFilesystem(true)
+                        .withNewCapabilities().withDrop("ALL").endCapabilities()
+                    .endSecurityContext()
+                    .build();
+        }
+
+        private ResourceRequirements resources() {
+            ResourceRequirements r = pj.getSpec().resources;
+            if (r != null && ((r.getRequests() != null && !r.getRequests().isEmpty())
+                    || (r.getLimits() != null && !r.getLimits().isEmpty()))) {
+                return r;
+            }
+            return new ResourceRequirementsBuilder()
+                    .addToRequests("cpu", new Quantity(settings.defaultCpu()))
+                    .addToRequests("memory", new Quantity(settings.defaultMemory()))
+                    .addToLimits("memory", new Quantity(settings.defaultMemory()))
+                    .build();
+        }
+
+        private List<VolumeMount> mounts() {
+            List<VolumeMount> m = new ArrayList<>();
+            m.add(new VolumeMountBuilder().withName("work").withMountPath(PodContract.WORK_DIR).build());
+            m.add(new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build());
+            if (plan.hasTaskFile()) {
+                m.add(new VolumeMountBuilder().withName("tasks").withMountPath(PodContract.TASKS_DIR).withReadOnly(true)
+                        .build());
+            }
+            return m;
+        }
+
+        private List<Volume> volumes() {
+            List<Volume> v = new ArrayList<>();
+            v.add(new VolumeBuilder().withName("work").withNewEmptyDir().endEmptyDir().build());
+            v.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().withMedium("Memory").withSizeLimit(new Quantity("64Mi"))
+                    .endEmptyDir().build());
+            if (plan.hasTaskFile()) {
+                v.add(new VolumeBuilder().withName("tasks").withNewConfigMap()
+                        .withName(plan.tasksConfigMap())
+                        .addNewItem().withKey(plan.tasksKey()).withPath(PodContract.TASKS_FILE_NAME).endItem()
+                        .endConfigMap().build());
+            }
+            return v;
+        }
+    }
+
+    static List<PodFailurePolicyRule> podFailureRules() {
+        return List.of(
+                // Evictions, preemption, node drains: not the task's fault, does not use up a retry.
+                new PodFailurePolicyRuleBuilder().withAction("Ignore")
+                        .addNewOnPodCondition().withType("DisruptionTarget").withStatus("True").endOnPodCondition()
+                        .build(),
+                // The worker ran every task and some failed after their retries: final for this index.
+                new PodFailurePolicyRuleBuilder().withAction("FailIndex")
+                        .withNewOnExitCodes().withContainerName(CONTAINER).withOperator("In")
+                        .withValues(EXIT_TASKS_FAILED).endOnExitCodes()
+                        .build());
+    }
+}

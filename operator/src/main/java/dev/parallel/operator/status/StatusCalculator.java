@@ -1,0 +1,131 @@
+package dev.parallel.operator.status;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.parallel.api.contract.PartSummary;
+import dev.parallel.api.contract.Reducer;
+import dev.parallel.api.v1alpha1.ParallelJob;
+import dev.parallel.api.v1alpha1.ParallelJobSpec;
+import dev.parallel.api.v1alpha1.ParallelJobStatus;
+import dev.parallel.api.v1alpha1.Phase;
+import dev.parallel.operator.gather.Gathered;
+import dev.parallel.operator.plan.Plan;
+import io.fabric8.kubernetes.api.model.AnyType;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Pure: the status follows from the spec, the Job and the gathered parts; nothing is carried over
+ * except timestamps, so a restarted operator computes the same status.
+ */
+public final class StatusCalculator {
+    private StatusCalculator() {}
+
+    public static ParallelJobStatus compute(ParallelJob pj, Plan plan, Job job, Gathered g, ParallelJobStatus previous,
+                                            Instant now, String resultsConfigMap) {
+        ParallelJobSpec spec = pj.getSpec();
+        ParallelJobStatus s = new ParallelJobStatus();
+        s.observedGeneration = pj.getMetadata().getGeneration();
+        s.jobName = job == null ? (previous == null ? null : previous.jobName) : job.getMetadata().getName();
+        s.resultsConfigMap = resultsConfigMap;
+
+        long ok = 0, failed = 0, retries = 0;
+        boolean partialDropped = false;
+        Reducer reducer = new Reducer(spec.reduceOrDefault());
+        JsonNode reduced = null;
+        List<ParallelJobStatus.FailedTask> failedTasks = new ArrayList<>();
+        String reduceError = null;
+        for (PartSummary p : g.finals().values()) {
+            ok += p.ok();
+            failed += p.failed();
+            retries += p.retries();
+            partialDropped |= p.partialDropped();
+            try {
+                reduced = reducer.merge(reduced, p.partial());
+            } catch (IllegalArgumentException e) {
+                reduceError = e.getMessage();
+            }
+            if (p.failedTasks() != null) {
+                for (var f : p.failedTasks()) {
+                    if (failedTasks.size() < ParallelJobStatus.MAX_FAILED_TASKS_LISTED) {
+                        failedTasks.add(new ParallelJobStatus.FailedTask(f.id(), f.reason()));
+                    }
+                }
+            }
+        }
+        long running = g.runningTasks().values().stream().mapToLong(Long::longValue).sum();
+        s.tasks = new ParallelJobStatus.TaskCounts(plan.tasks(), ok, failed, running, retries);
+        s.progress = (ok + failed) + "/" + plan.tasks();
+        JsonNode finished = Reducer.finish(reduced);
+        s.result = finished == null ? null : new AnyType(dev.parallel.api.contract.Json.MAPPER.convertValue(finished, Object.class));
+        s.resultSummary = Reducer.oneLine(finished);
+        s.failedTasks = failedTasks.isEmpty() ? null : failedTasks;
+
+        boolean allFinal = g.finals().size() >= plan.parts();
+        JobCondition jobFailed = condition(job, "Failed");
+        boolean jobSuspended = job != null && job.getSpec() != null && Boolean.TRUE.equals(job.getSpec().getSuspend());
+
+        Conditions c = new Conditions(previous == null ? null : previous.conditions, now, s.observedGeneration);
+        String reason, message;
+        if (failed > spec.maxFailedTasksOrDefault()) {
+            s.phase = Phase.Failed;
+            reason = "TasksFailed";
+            message = failed + " task(s) failed, more than maxFailedTasks=" + spec.maxFailedTasksOrDefault()
+                    + (failedTasks.isEmpty() ? "" : "; first: " + failedTasks.get(0).id + ": " + failedTasks.get(0).reason);
+        } else if (allFinal) {
+            s.phase = Phase.Succeeded;
+            reason = "AllTasksFinished";
+            message = ok + " of " + plan.tasks() + " tasks succeeded" + (failed > 0 ? ", " + failed + " failed (allowed)" : "");
+        } else if (jobFailed != null) {
+            s.phase = Phase.Failed;
+            reason = jobFailed.getReason() == null ? "JobFailed" : jobFailed.getReason();
+            message = "the Job failed: " + (jobFailed.getMessage() == null ? reason : jobFailed.getMessage());
+        } else if (jobSuspended) {
+            s.phase = Phase.Suspended;
+            reason = spec.suspended() ? "SuspendedBySpec" : "SuspendedByQueue";
+            message = spec.suspended() ? "spec.suspend is true; set it to false to resume"
+                    : "the Job is suspended by a queue controller (e.g. Kueue); it resumes when admitted";
+        } else if (job == null) {
+            s.phase = Phase.Pending;
+            reason = "Creating";
+            message = "creating the Job";
+        } else if (running > 0 || !g.finals().isEmpty() || g.firstStart() != null) {
+            s.phase = Phase.Running;
+            reason = "PodsRunning";
+            message = g.runningTasks().size() + " part(s) running, " + g.finals().size() + " of " + plan.parts() + " finished";
+        } else {
+            s.phase = Phase.Pending;
+            reason = "PodsPending";
+            message = "waiting for pods to be scheduled and started";
+        }
+        c.set("Running", s.phase == Phase.Running, s.phase == Phase.Running ? reason : s.phase.name(), message);
+        c.set("Suspended", s.phase == Phase.Suspended, s.phase == Phase.Suspended ? reason : "NotSuspended",
+                s.phase == Phase.Suspended ? message : "not suspended");
+        c.set("Complete", s.phase == Phase.Succeeded, s.phase == Phase.Succeeded ? reason : "NotComplete",
+                s.phase == Phase.Succeeded ? message : s.progress + " tasks finished");
+        c.set("Failed", s.phase == Phase.Failed, s.phase == Phase.Failed ? reason : "NotFailed",
+                s.phase == Phase.Failed ? message : "no failure");
+        if (g.resultsTruncated() || partialDropped || reduceError != null) {
+            c.set("ResultsTruncated", true, reduceError != null ? "ReduceFailed" : "SizeLimit",
+                    reduceError != null ? reduceError
+                            : "per-task results exceed the size limit; status.result holds the reduction, the results "
+                            + "ConfigMap keeps per-part summaries");
+        }
+        s.conditions = c.list();
+
+        s.startTime = previous != null && previous.startTime != null ? previous.startTime
+                : g.firstStart() != null ? g.firstStart().toString() : null;
+        s.completionTime = s.phase.isTerminal()
+                ? (previous != null && previous.completionTime != null ? previous.completionTime : now.toString())
+                : null;
+        return s;
+    }
+
+    private static JobCondition condition(Job job, String type) {
+        if (job == null || job.getStatus() == null || job.getStatus().getConditions() == null) return null;
+        return job.getStatus().getConditions().stream()
+                .filter(c -> type.equals(c.getType()) && "True".equals(c.getStatus())).findFirst().orElse(null);
+    }
+}

@@ -36,7 +36,7 @@ public class ParallelJobSpec {
     public Kernel kernel;
 
     @JsonPropertyDescription("params: parameters shared by every task; a task's own parameters override them.")
-    public Map<String, AnyType> params;
+    public TaskParams params;
 
     @Size(max = 4096)
     @JsonPropertyDescription("command: a shell command run once per task with TASK_ID, TASK_INDEX and TASK_PARAM_<NAME> "

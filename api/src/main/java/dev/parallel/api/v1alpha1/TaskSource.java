@@ -18,7 +18,7 @@ public class TaskSource {
     @io.fabric8.generator.annotation.Size(min = 1, max = MAX_ITEMS)
     @JsonPropertyDescription("items lists the tasks inline, each a map of parameters; an optional 'id' names the task "
             + "in results. At most 10000: use range or configMapRef for more.")
-    public List<Map<String, AnyType>> items;
+    public List<TaskParams> items;
 
     @JsonPropertyDescription("range generates one task per value of an integer range.")
     public TaskRange range;

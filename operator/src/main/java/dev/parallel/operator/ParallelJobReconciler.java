@@ -179,10 +179,10 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
         String msg = now.conditions.stream().filter(c -> "True".equals(c.getStatus())).map(c -> c.getMessage())
                 .findFirst().orElse(now.phase.name());
         switch (now.phase) {
-            case Running -> events.record(pj, EventReason.Running, msg);
-            case Succeeded -> events.record(pj, EventReason.Succeeded, msg
+            case Running -> events.transition(pj, "Running", EventReason.Running, msg);
+            case Succeeded -> events.transition(pj, "Succeeded", EventReason.Succeeded, msg
                     + (now.resultSummary == null ? "" : "; result " + now.resultSummary));
-            case Failed -> events.record(pj, EventReason.Failed, msg);
+            case Failed -> events.transition(pj, "Failed", EventReason.Failed, msg);
             default -> { }
         }
     }
@@ -197,7 +197,7 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
                 .withObservedGeneration(s.observedGeneration).withLastTransitionTime(Instant.now().toString()).build()));
         s.completionTime = Instant.now().toString();
         if (previous == null || previous.phase != Phase.Failed) {
-            events.record(pj, event, message);
+            events.transition(pj, "Failed", event, message);
             metrics.phaseChanged(previous == null ? null : previous.phase, Phase.Failed, null);
         }
         pj.setStatus(s);

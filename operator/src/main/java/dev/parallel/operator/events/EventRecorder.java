@@ -12,8 +12,21 @@ import org.jboss.logging.Logger;
 public final class EventRecorder {
     private static final Logger LOG = Logger.getLogger(EventRecorder.class);
     private final KubernetesClient client;
+    /** The last phase announced per ParallelJob (uid): a reconcile that still sees the old status in its
+     * cache must not announce the same transition twice. */
+    private final java.util.Map<String, String> announced = new java.util.concurrent.ConcurrentHashMap<>();
 
     public EventRecorder(KubernetesClient client) { this.client = client; }
+
+    /** Records a phase transition once per ParallelJob and phase. */
+    public void transition(ParallelJob pj, String phase, EventReason reason, String message) {
+        String uid = pj.getMetadata().getUid();
+        if (uid != null && phase.equals(announced.put(uid, phase))) return;
+        record(pj, reason, message);
+    }
+
+    /** Forgets a deleted ParallelJob. */
+    public void forget(String uid) { announced.remove(uid); }
 
     public void record(ParallelJob pj, EventReason reason, String message) {
         String now = Instant.now().toString();

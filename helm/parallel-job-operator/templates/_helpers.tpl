@@ -1,0 +1,37 @@
+{{- define "pj.name" -}}parallel-job-operator{{- end }}
+{{- define "pj.fullname" -}}{{ .Release.Name | trunc 40 | trimSuffix "-" }}-parallel-job-operator{{- end }}
+{{- define "pj.labels" -}}
+app.kubernetes.io/name: {{ include "pj.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+{{- end }}
+{{- define "pj.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "pj.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+{{/* The operator's permissions: exactly what it uses (checked by a test against an expected table). */}}
+{{- define "pj.rules" -}}
+- apiGroups: [parallel.dev]
+  resources: [paralleljobs]
+  verbs: [get, list, watch]
+- apiGroups: [parallel.dev]
+  resources: [paralleljobs/status]
+  verbs: [get, patch, update]
+- apiGroups: [batch]
+  resources: [jobs]
+  verbs: [get, list, watch, create, patch]
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [get, list, watch]
+- apiGroups: [""]
+  resources: [pods/log]
+  verbs: [get]
+- apiGroups: [""]
+  resources: [configmaps]
+  verbs: [get, list, watch, create, update]
+- apiGroups: ["", events.k8s.io]
+  resources: [events]
+  verbs: [create, patch]
+{{- end }}

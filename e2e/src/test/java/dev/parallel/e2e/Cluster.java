@@ -1,0 +1,74 @@
+package dev.parallel.e2e;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.parallel.api.v1alpha1.ParallelJob;
+import dev.parallel.api.v1alpha1.Phase;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+
+/** The real cluster under test (KUBECONFIG), with the operator installed by Helm (make test-e2e does both). */
+final class Cluster {
+    static final String OPERATOR_NAMESPACE = System.getProperty("e2e.operatorNamespace", "parallel-job-system");
+    static final Path ROOT = Path.of(System.getProperty("repo.root", "..")).toAbsolutePath().normalize();
+
+    private static KubernetesClient client;
+
+    private Cluster() {}
+
+    static synchronized KubernetesClient client() {
+        if ("kind".equals(System.getProperty("e2e.cluster"))) {
+            // kind needs the kindest/node image from a registry; a pull attempt hangs for minutes here.
+            Assumptions.abort("e2e.cluster=kind needs Docker and a container registry to pull kindest/node; "
+                    + "none is reachable on this machine (use the default local cluster: make test-e2e)");
+        }
+        if (client == null) {
+            client = new KubernetesClientBuilder().build();
+            client.getKubernetesVersion(); // fails fast when no cluster answers
+        }
+        return client;
+    }
+
+    record Result(int code, String out, String err) {}
+
+    static Result kubectl(String... args) {
+        List<String> cmd = new ArrayList<>(List.of("kubectl"));
+        cmd.addAll(List.of(args));
+        try {
+            Process p = new ProcessBuilder(cmd).directory(ROOT.toFile()).start();
+            p.getOutputStream().close();
+            var out = p.getInputStream().readAllBytes();
+            var err = p.getErrorStream().readAllBytes();
+            if (!p.waitFor(120, TimeUnit.SECONDS)) throw new IllegalStateException("kubectl timed out: " + cmd);
+            return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static ParallelJob get(String ns, String name) {
+        return client().resources(ParallelJob.class).inNamespace(ns).withName(name).get();
+    }
+
+    static ParallelJob awaitPhase(String ns, String name, Duration timeout, Phase... phases) {
+        List<Phase> want = List.of(phases);
+        await().atMost(timeout).pollInterval(Duration.ofMillis(500)).until(() -> {
+            ParallelJob pj = get(ns, name);
+            return pj != null && pj.getStatus() != null && want.contains(pj.getStatus().phase);
+        });
+        return get(ns, name);
+    }
+
+    static void deleteAndWait(String ns, String name) {
+        client().resources(ParallelJob.class).inNamespace(ns).withName(name).delete();
+        await().atMost(Duration.ofSeconds(60)).until(() -> get(ns, name) == null);
+    }
+}

@@ -1,0 +1,113 @@
+package dev.parallel.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.parallel.api.v1alpha1.ParallelJob;
+import dev.parallel.api.v1alpha1.Phase;
+import io.fabric8.kubernetes.api.model.Pod;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** What users hit: bad input at apply time, pods and the operator going away mid-run. */
+class FaultsE2ETest {
+    static final String NS = "default";
+
+    /** 2 pods x 8 tasks of 1 s each, one thread: long enough to disturb, result known (sum of millis). */
+    static String slowJob(String name) {
+        return """
+                apiVersion: parallel.dev/v1alpha1
+                kind: ParallelJob
+                metadata: {name: %s}
+                spec:
+                  kernel: sleep
+                  params: {millis: 1000}
+                  tasks: {range: {start: 0, end: 16, param: index}}
+                  reduce: sum
+                  pods: 2
+                  parallelism: 2
+                  threadsPerPod: 1
+                  retriesPerTask: 2
+                """.formatted(name);
+    }
+
+    static void apply(String yaml) throws Exception {
+        Path f = Files.createTempFile("pj", ".yaml");
+        Files.writeString(f, yaml);
+        var r = Cluster.kubectl("apply", "-n", NS, "-f", f.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+    }
+
+    @Test
+    void badManifestIsRejectedByKubectlApplyWithTheCelMessage() throws Exception {
+        Path f = Files.createTempFile("bad", ".yaml");
+        Files.writeString(f, """
+                apiVersion: parallel.dev/v1alpha1
+                kind: ParallelJob
+                metadata: {name: bad-two-sources}
+                spec:
+                  kernel: pi
+                  tasks:
+                    range: {start: 0, end: 4}
+                    items: [{samples: 10}]
+                """);
+        var r = Cluster.kubectl("apply", "-n", NS, "-f", f.toString());
+        assertThat(r.code()).isNotZero();
+        assertThat(r.err()).contains("spec.tasks must set exactly one of items, range or configMapRef");
+        Files.writeString(f, """
+                apiVersion: parallel.dev/v1alpha1
+                kind: ParallelJob
+                metadata: {name: bad-range}
+                spec:
+                  kernel: pi
+                  tasks: {range: {start: 5, end: 5}}
+                """);
+        r = Cluster.kubectl("apply", "-n", NS, "-f", f.toString());
+        assertThat(r.err()).contains("spec.tasks.range.end must be greater than spec.tasks.range.start");
+    }
+
+    @Test
+    void aWorkerPodDeletedMidRunIsRetriedAndTheResultIsExact() throws Exception {
+        String name = "e2e-pod-deleted";
+        if (Cluster.get(NS, name) != null) Cluster.deleteAndWait(NS, name);
+        apply(slowJob(name));
+        Pod victim = await().atMost(Duration.ofSeconds(90)).until(() -> runningPods(name).stream()
+                .findFirst().orElse(null), p -> p != null);
+        Thread.sleep(2000); // let it finish a task or two first
+        Cluster.client().pods().inNamespace(NS).resource(victim).withGracePeriod(0).delete();
+        ParallelJob pj = Cluster.awaitPhase(NS, name, Duration.ofMinutes(3), Phase.Succeeded, Phase.Failed);
+        assertThat(pj.getStatus().phase).as("%s", pj.getStatus().conditions).isEqualTo(Phase.Succeeded);
+        assertThat(pj.getStatus().tasks.succeeded).isEqualTo(16);
+        assertThat(Cluster.client().pods().inNamespace(NS).withLabel("parallel.dev/job-name", name).list().getItems())
+                .as("a replacement pod ran").hasSizeGreaterThanOrEqualTo(2);
+        assertThat(pj.getStatus().result.getValue()).isEqualTo(16000); // each task counted exactly once
+        Cluster.deleteAndWait(NS, name);
+    }
+
+    @Test
+    void theOperatorPodDeletedMidRunComesBackAndTheResultIsExact() throws Exception {
+        String name = "e2e-operator-deleted";
+        if (Cluster.get(NS, name) != null) Cluster.deleteAndWait(NS, name);
+        apply(slowJob(name));
+        await().atMost(Duration.ofSeconds(90)).until(() -> !runningPods(name).isEmpty());
+        var operators = Cluster.client().pods().inNamespace(Cluster.OPERATOR_NAMESPACE)
+                .withLabel("app.kubernetes.io/name", "parallel-job-operator").list().getItems();
+        assertThat(operators).as("operator installed by Helm in " + Cluster.OPERATOR_NAMESPACE).isNotEmpty();
+        operators.forEach(p -> Cluster.client().pods().inNamespace(Cluster.OPERATOR_NAMESPACE).resource(p).withGracePeriod(0).delete());
+        ParallelJob pj = Cluster.awaitPhase(NS, name, Duration.ofMinutes(4), Phase.Succeeded, Phase.Failed);
+        assertThat(pj.getStatus().phase).isEqualTo(Phase.Succeeded);
+        assertThat(pj.getStatus().tasks.succeeded).isEqualTo(16);
+        assertThat(pj.getStatus().result.getValue()).isEqualTo(16000);
+        assertThat(Cluster.client().batch().v1().jobs().inNamespace(NS).withLabel("parallel.dev/job-name", name).list().getItems())
+                .as("no Job created twice").hasSize(1);
+        Cluster.deleteAndWait(NS, name);
+    }
+
+    static List<Pod> runningPods(String name) {
+        return Cluster.client().pods().inNamespace(NS).withLabel("parallel.dev/job-name", name).list().getItems().stream()
+                .filter(p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase())).toList();
+    }
+}

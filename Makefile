@@ -1,0 +1,54 @@
+# ParallelJob. `make demo` runs pi on a real local cluster; `make test` runs every suite.
+SHELL := /bin/bash
+MVN ?= mvn -B
+# kubectl, helm, kube-apiserver and etcd as hack/build-binaries.sh builds them (cached by version).
+BIN_DIR := $(shell hack/build-binaries.sh path)
+export PATH := $(BIN_DIR):$(PATH)
+# fabric8 kube-api-test finds a real kube-apiserver + etcd here (no download).
+export KUBE_API_TEST_DIR := $(HOME)/.kubeapitest
+
+.PHONY: build test test-unit kubeapitest-bin test-e2e demo bench crds cluster-up cluster-down images run-local clean
+
+build:                 ## compile and package every module (no tests)
+	$(MVN) -q package -DskipTests
+
+test: test-unit test-e2e   ## everything: unit + reconcile-logic + real API server + end-to-end on the local cluster
+
+test-unit: kubeapitest-bin  ## unit tests, mock-server reconcile tests, CRD staleness, real-API-server tests
+	$(MVN) install
+
+kubeapitest-bin:
+	@if [ -x $(BIN_DIR)/kube-apiserver ]; then \
+	  d=$(KUBE_API_TEST_DIR)/k8s/$$(. hack/versions.env; echo $${KUBE_VERSION#v})-linux-amd64; mkdir -p $$d; \
+	  for b in kube-apiserver etcd kubectl; do ln -sf $(BIN_DIR)/$$b $$d/$$b; done; \
+	else echo "no cluster binaries yet (hack/build-binaries.sh): real-API-server tests will skip"; fi
+
+test-e2e:              ## the operator on the local cluster (built from source), every example end to end
+	export KUBECONFIG=$$(hack/deploy.sh --skip-build) && \
+	  cd e2e && $(MVN) test -De2e=true
+
+demo:                  ## local cluster + operator (Helm) + k8s-examples/pi.yaml; prints the gathered result
+	hack/demo.sh
+
+run-local:             ## the pi example without any cluster
+	$(MVN) -q package -DskipTests -pl job-image -am && java -jar job-image/target/parallel-job.jar run k8s-examples/pi.yaml
+
+bench:                 ## job-image executors benchmark (figures for docs/benchmarks.md)
+	$(MVN) -q package -DskipTests -pl job-image -am && java -jar job-image/target/parallel-job.jar bench
+
+crds:                  ## regenerate crds/ and the Helm chart's copy from the API types
+	$(MVN) -q process-classes -pl api -am
+	cp api/target/classes/META-INF/fabric8/paralleljobs.parallel.dev-v1.yml crds/
+	cp crds/paralleljobs.parallel.dev-v1.yml helm/parallel-job-operator/crds/
+
+cluster-up:
+	hack/cluster.sh up
+
+cluster-down:
+	hack/cluster.sh down
+
+images: build
+	hack/images.sh all
+
+clean:
+	$(MVN) -q clean

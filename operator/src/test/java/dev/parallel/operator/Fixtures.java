@@ -1,0 +1,65 @@
+package dev.parallel.operator;
+
+import dev.parallel.api.contract.Json;
+import dev.parallel.api.contract.PartSummary;
+import dev.parallel.api.v1alpha1.ParallelJob;
+import dev.parallel.operator.plan.Names;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+
+/** Test builders: ParallelJobs from YAML, and pods as the Job controller and kubelet would leave them. */
+final class Fixtures {
+    private Fixtures() {}
+
+    static final OperatorSettings SETTINGS = new OperatorSettings() {
+        public String jobImage() { return "docker.io/parallel-dev/job:test"; }
+        public String jobImagePullPolicy() { return "IfNotPresent"; }
+        public String defaultCpu() { return "500m"; }
+        public String defaultMemory() { return "512Mi"; }
+        public int maxResultsBytes() { return 700_000; }
+        public long jobPodUser() { return 1000; }
+    };
+
+    static ParallelJob pj(String specYaml) {
+        try {
+            var yaml = new com.fasterxml.jackson.dataformat.yaml.YAMLMapper();
+            ParallelJob pj = new ParallelJob();
+            pj.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("demo").withNamespace("ns1")
+                    .withUid("uid-1").withGeneration(1L).build());
+            pj.setSpec(yaml.readValue(specYaml, dev.parallel.api.v1alpha1.ParallelJobSpec.class));
+            return pj;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A pod of index {@code part} in {@code phase}, terminated with {@code message} (null: still running). */
+    static Pod pod(String name, int part, String phase, String message, int exitCode, String created) {
+        var status = new ContainerStatusBuilder().withName("worker");
+        if (message != null || !"Running".equals(phase)) {
+            status.withNewState().withNewTerminated().withExitCode(exitCode).withMessage(message)
+                    .withReason(exitCode == 0 ? "Completed" : "Error").endTerminated().endState();
+        }
+        return new PodBuilder()
+                .withNewMetadata().withName(name).withNamespace("ns1").withCreationTimestamp(created)
+                    .withLabels(Map.of(Names.LABEL_JOB_NAME, "demo", Names.LABEL_MANAGED_BY, Names.MANAGED_BY))
+                    .withAnnotations(Map.of(Names.ANNOTATION_COMPLETION_INDEX, Integer.toString(part)))
+                .endMetadata()
+                .withNewStatus().withPhase(phase).withStartTime(created).withContainerStatuses(status.build()).endStatus()
+                .build();
+    }
+
+    static String summary(int part, long tasks, long ok, long failed, String partialJson) {
+        try {
+            return new PartSummary(part, tasks, ok, failed, 0, partialJson == null ? null : Json.MAPPER.readTree(partialJson),
+                    false, failed == 0 ? List.of() : List.of(new PartSummary.FailedTask("t" + part, "boom")), false, 10,
+                    "threads", null).encode();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

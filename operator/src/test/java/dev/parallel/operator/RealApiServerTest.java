@@ -1,0 +1,143 @@
+package dev.parallel.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.parallel.api.v1alpha1.ParallelJob;
+import dev.parallel.operator.plan.Planner;
+import dev.parallel.operator.plan.TasksConfigMap;
+import dev.parallel.operator.plan.WorkerJob;
+import io.fabric8.kubeapitest.KubeAPIServer;
+import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.io.FileInputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Against a REAL kube-apiserver + etcd (fabric8 kube-api-test, binaries from hack/build-binaries.sh
+ * linked by `make test-unit`; no controllers run): the generated CRD is accepted, each CEL rule
+ * rejects its bad case with its message, and the Job the operator builds passes the real Job validation.
+ */
+class RealApiServerTest {
+    static KubeAPIServer server;
+    static KubernetesClient client;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path dir = Path.of(System.getenv().getOrDefault("KUBE_API_TEST_DIR", System.getProperty("user.home") + "/.kubeapitest"), "k8s");
+        boolean present;
+        try (var s = Files.exists(dir) ? Files.list(dir) : java.util.stream.Stream.<Path>empty()) {
+            present = s.anyMatch(p -> Files.isExecutable(p.resolve("kube-apiserver")));
+        }
+        Assumptions.assumeTrue(present, "no kube-apiserver under " + dir + ": run `make test-unit` (links the binaries "
+                + "hack/build-binaries.sh built) to run the real-API-server tests");
+        server = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig().withOfflineMode(true)
+                .withUpdateKubeConfig(false).build());
+        server.start();
+        client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(server.getKubeConfigYaml())).build();
+        CustomResourceDefinition crd;
+        try (var in = new FileInputStream("../crds/paralleljobs.parallel.dev-v1.yml")) {
+            crd = client.apiextensions().v1().customResourceDefinitions().load(in).item();
+        }
+        client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            var c = client.apiextensions().v1().customResourceDefinitions().withName(crd.getMetadata().getName()).get();
+            return c.getStatus() != null && c.getStatus().getConditions().stream()
+                    .anyMatch(x -> "Established".equals(x.getType()) && "True".equals(x.getStatus()));
+        });
+        client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName("ns1")
+                .endMetadata().build()).create();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (client != null) client.close();
+        if (server != null) server.stop();
+    }
+
+    static ParallelJob create(String name, String spec) {
+        ParallelJob pj = Fixtures.pj(spec);
+        pj.getMetadata().setName(name);
+        pj.getMetadata().setUid(null);
+        pj.getMetadata().setGeneration(null);
+        return client.resources(ParallelJob.class).inNamespace("ns1").resource(pj).create();
+    }
+
+    /** Creates from raw YAML, so values the Java types cannot hold (an unknown kernel) reach the server. */
+    static void createRaw(String name, String spec) {
+        String yaml = "apiVersion: parallel.dev/v1alpha1\nkind: ParallelJob\nmetadata: {name: " + name + "}\nspec:\n  "
+                + spec.replace("\n", "\n  ");
+        client.resource(yaml).inNamespace("ns1").create();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            two task sources | kernel: pi\\ntasks: {range: {start: 0, end: 2}, items: [{a: 1}]} | spec.tasks must set exactly one of items, range or configMapRef
+            no task source   | kernel: pi\\ntasks: {} | spec.tasks must set exactly one of items, range or configMapRef
+            kernel and command | kernel: pi\\ncommand: echo\\ntasks: {range: {start: 0, end: 2}} | set exactly one of spec.kernel (a built-in kernel) or spec.command
+            neither kernel nor command | tasks: {range: {start: 0, end: 2}} | set exactly one of spec.kernel (a built-in kernel) or spec.command
+            pods and tasksPerPod | kernel: pi\\ntasks: {range: {start: 0, end: 2}}\\npods: 2\\ntasksPerPod: 1 | set at most one of spec.pods or spec.tasksPerPod
+            empty range | kernel: pi\\ntasks: {range: {start: 3, end: 3}} | spec.tasks.range.end must be greater than spec.tasks.range.start
+            zero step | kernel: pi\\ntasks: {range: {start: 0, end: 3, step: 0}} | spec.tasks.range.step: Invalid value: 0: spec.tasks.range.step in body should be greater than or equal to 1
+            zero parallelism | kernel: pi\\ntasks: {range: {start: 0, end: 3}}\\nparallelism: 0 | spec.parallelism: Invalid value: 0: spec.parallelism in body should be greater than or equal to 1
+            empty items | kernel: pi\\ntasks: {items: []} | spec.tasks.items: Invalid value: 0: spec.tasks.items in body should have at least 1 items
+            unknown kernel | kernel: fft\\ntasks: {range: {start: 0, end: 3}} | spec.kernel: Unsupported value: "fft"
+            image without command | kernel: pi\\nimage: docker.io/x/y:1\\ntasks: {range: {start: 0, end: 3}} | spec.image needs spec.command
+            """)
+    void celAndSchemaRulesRejectBadSpecsWithTheirMessage(String name, String spec, String message) {
+        String yaml = spec.replace("\\n", "\n");
+        assertThatThrownBy(() -> createRaw(name.replace(' ', '-'), yaml))
+                .isInstanceOf(KubernetesClientException.class).hasMessageContaining(message);
+    }
+
+    @Test
+    void tasksAreImmutable() {
+        ParallelJob pj = create("immutable", "kernel: pi\nparams: {samples: 10}\ntasks: {range: {start: 0, end: 4}}\n");
+        pj.getSpec().tasks.range.end = 8;
+        assertThatThrownBy(() -> client.resources(ParallelJob.class).inNamespace("ns1").resource(pj).update())
+                .hasMessageContaining("spec.tasks is immutable");
+        ParallelJob again = client.resources(ParallelJob.class).inNamespace("ns1").withName("immutable").get();
+        again.getSpec().parallelism = 5; // other fields may change
+        assertThat(client.resources(ParallelJob.class).inNamespace("ns1").resource(again).update().getSpec().parallelism).isEqualTo(5);
+    }
+
+    @Test
+    void theJobAndConfigMapTheOperatorBuildsPassRealValidation() throws Exception {
+        ParallelJob pj = create("valid", """
+                kernel: primes
+                tasks: {items: [{from: 0, to: 100}, {from: 100, to: 200}, {id: big, from: 200, to: 300}]}
+                parallelism: 2
+                retriesPerTask: 1
+                maxFailedTasks: 1
+                podAnnotations: {team: blue}
+                resources: {limits: {cpu: "1", memory: 256Mi}}
+                """);
+        assertThat(pj.getSpec().tasks.items).hasSize(3);
+        var plan = Planner.plan(pj, null);
+        var cm = TasksConfigMap.build(pj, plan);
+        var job = WorkerJob.build(pj, plan, Fixtures.SETTINGS);
+        var createdCm = client.configMaps().inNamespace("ns1").resource(cm).create();
+        assertThat(createdCm.getData().get("tasks.jsonl")).contains("\"id\":\"big\"");
+        var created = client.batch().v1().jobs().inNamespace("ns1").resource(job).create();
+        assertThat(created.getSpec().getCompletionMode()).isEqualTo("Indexed");
+        assertThat(created.getSpec().getBackoffLimitPerIndex()).isEqualTo(1);
+        assertThat(created.getMetadata().getOwnerReferences().get(0).getUid()).isEqualTo(pj.getMetadata().getUid());
+        // Defaults the API server applied are visible to the operator (step, param).
+        var r = create("defaults", "kernel: pi\ntasks: {range: {start: 0, end: 4}}\n");
+        assertThat(r.getSpec().tasks.range.step).isEqualTo(1L);
+        assertThat(r.getSpec().tasks.range.param).isEqualTo("value");
+    }
+}

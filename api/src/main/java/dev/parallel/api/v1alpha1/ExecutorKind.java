@@ -2,7 +2,6 @@ package dev.parallel.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
-import java.util.Arrays;
 
 /** How one pod runs its tasks. */
 public enum ExecutorKind {
@@ -17,8 +16,6 @@ public enum ExecutorKind {
 
     @JsonCreator
     public static ExecutorKind of(String value) {
-        return Arrays.stream(values()).filter(k -> k.value.equals(value)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("unknown executor '" + value
-                        + "'; use one of threads, processes, sequential"));
+        return EnumValues.parse(values(), ExecutorKind::value, value, "executor");
     }
 }

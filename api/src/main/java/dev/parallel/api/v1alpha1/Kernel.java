@@ -2,7 +2,6 @@ package dev.parallel.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
-import java.util.Arrays;
 
 /** The built-in kernels of the job image; each is a pure function of a task's parameters. */
 public enum Kernel {
@@ -17,8 +16,6 @@ public enum Kernel {
 
     @JsonCreator
     public static Kernel of(String value) {
-        return Arrays.stream(values()).filter(k -> k.value.equals(value)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("unknown kernel '" + value
-                        + "'; use one of pi, primes, matmul, sleep"));
+        return EnumValues.parse(values(), Kernel::value, value, "kernel");
     }
 }

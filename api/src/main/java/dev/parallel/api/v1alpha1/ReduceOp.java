@@ -2,7 +2,6 @@ package dev.parallel.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
-import java.util.Arrays;
 
 /** How task results combine into the ParallelJob's result. */
 public enum ReduceOp {
@@ -17,8 +16,6 @@ public enum ReduceOp {
 
     @JsonCreator
     public static ReduceOp of(String value) {
-        return Arrays.stream(values()).filter(k -> k.value.equals(value)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("unknown reduce '" + value
-                        + "'; use one of sum, min, max, collect, none"));
+        return EnumValues.parse(values(), ReduceOp::value, value, "reduce");
     }
 }

@@ -7,7 +7,7 @@ export PATH := $(BIN_DIR):$(PATH)
 # fabric8 kube-api-test finds a real kube-apiserver + etcd here (no download).
 export KUBE_API_TEST_DIR := $(HOME)/.kubeapitest
 
-.PHONY: build test test-unit kubeapitest-bin test-e2e demo bench crds cluster-up cluster-down images run-local clean
+.PHONY: build test test-unit kubeapitest-bin test-e2e demo bench bench-operator crds cluster-up cluster-down images run-local clean
 
 build:                 ## compile and package every module (no tests)
 	$(MVN) -q package -DskipTests
@@ -35,6 +35,10 @@ run-local:             ## the pi example without any cluster
 
 bench:                 ## job-image executors benchmark (figures for docs/benchmarks.md)
 	$(MVN) -q package -DskipTests -pl job-image -am && java -jar job-image/target/parallel-job.jar bench
+
+bench-operator:        ## control-plane benchmark on the local cluster (apply->Job latency, 1,000 ParallelJobs, memory)
+	export KUBECONFIG=$$(hack/deploy.sh --skip-build) && \
+	  cd e2e && $(MVN) test -De2e=true -Dtest=ControlPlaneBench -Dsurefire.failIfNoSpecifiedTests=false
 
 crds:                  ## regenerate crds/ and the Helm chart's copy from the API types
 	$(MVN) -q process-classes -pl api -am

@@ -31,6 +31,11 @@ if $local_cluster; then "$here/images.sh" all >&2; fi
 
 kubectl apply -f "$root/crds/" >&2   # helm installs CRDs only on first install, never upgrades them
 kubectl create namespace "$NS" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+# Every pod we create must pass the restricted Pod Security profile: enforce it where they run.
+kubectl label namespace "$NS" pod-security.kubernetes.io/enforce=restricted --overwrite >/dev/null
+if $local_cluster; then
+  kubectl label namespace default pod-security.kubernetes.io/enforce=restricted --overwrite >/dev/null
+fi
 "$HELM" upgrade --install pj "$root/helm/parallel-job-operator" -n "$NS" --wait --timeout 180s >/dev/null
 # A new image under the same tag needs new pods.
 kubectl -n "$NS" rollout restart deployment/pj-parallel-job-operator >/dev/null

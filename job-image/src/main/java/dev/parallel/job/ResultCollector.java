@@ -48,7 +48,10 @@ public final class ResultCollector implements Consumer<TaskResult> {
             throw new IllegalStateException(e);
         }
         try {
-            if (resultsFile != null) resultsFile.write(line + "\n");
+            if (resultsFile != null) {
+                resultsFile.write(line + "\n");
+                resultsFile.flush(); // a pod killed mid-part keeps what it finished
+            }
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot write results file", e);
         }

@@ -90,8 +90,12 @@ public final class ProcessExecutor implements TaskExecutor {
                             error = answer.path("error").asText();
                         }
                     } catch (WorkerDied e) {
-                        error = e.getMessage();
                         child = null;
+                        if (cancelled) { // we killed it: the pod is stopping
+                            error = "cancelled: the pod is terminating";
+                            break;
+                        }
+                        error = e.getMessage();
                     } catch (IOException e) {
                         error = "worker process I/O failed: " + e.getMessage();
                         if (child != null) child.kill();

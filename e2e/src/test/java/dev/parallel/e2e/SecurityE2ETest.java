@@ -1,0 +1,44 @@
+package dev.parallel.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The operator's ServiceAccount, as the real API server's RBAC sees it: what it must be able to do,
+ * and a list of what it must not.
+ */
+class SecurityE2ETest {
+    static final String SA = "system:serviceaccount:" + Cluster.OPERATOR_NAMESPACE + ":pj-parallel-job-operator";
+
+    @ParameterizedTest(name = "{0} {1} -> {2}")
+    @CsvSource({
+            "watch, paralleljobs.parallel.dev, yes",
+            "patch, paralleljobs.parallel.dev/status, yes",
+            "create, jobs.batch, yes",
+            "patch, jobs.batch, yes",
+            "list, pods, yes",
+            "get, pods/log, yes",
+            "create, configmaps, yes",
+            "update, configmaps, yes",
+            "create, events, yes",
+            "delete, paralleljobs.parallel.dev, no",
+            "update, paralleljobs.parallel.dev, no",
+            "delete, jobs.batch, no",
+            "create, pods, no",
+            "delete, pods, no",
+            "create, pods/exec, no",
+            "get, secrets, no",
+            "list, secrets, no",
+            "delete, configmaps, no",
+            "create, clusterrolebindings.rbac.authorization.k8s.io, no",
+            "create, customresourcedefinitions.apiextensions.k8s.io, no",
+            "*, *, no",
+    })
+    void operatorServiceAccountHasExactlyWhatItNeeds(String verb, String resource, String expected) {
+        Cluster.client(); // skips when no cluster
+        var r = Cluster.kubectl("auth", "can-i", verb, resource, "--as", SA, "-n", "default");
+        assertThat(r.out().strip()).as("can-i %s %s: %s", verb, resource, r.err()).isEqualTo(expected);
+    }
+}

@@ -1,0 +1,140 @@
+package dev.parallel.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The chart as users install it (real helm: hack/build-binaries.sh builds it; `make test` puts it on
+ * PATH): lint clean, renders for each documented option, and grants exactly the permissions below.
+ */
+class HelmChartTest {
+    static final String CHART = "../helm/parallel-job-operator";
+    /** Every permission the operator has: group/resource: verbs. Anything else is a review finding. */
+    static final List<String> EXPECTED = List.of(
+            "/configmaps: create,get,list,update,watch",
+            "/events: create,patch",
+            "/pods/log: get",
+            "/pods: get,list,watch",
+            "batch/jobs: create,get,list,patch,watch",
+            "events.k8s.io/events: create,patch",
+            "parallel.dev/paralleljobs/status: get,patch,update",
+            "parallel.dev/paralleljobs: get,list,watch");
+
+    record Run(int code, String out, String err) {}
+
+    static Run helm(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("helm"));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).start();
+        var out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        var err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor(60, TimeUnit.SECONDS);
+        return new Run(p.exitValue(), out, err);
+    }
+
+    @BeforeAll
+    static void needsHelm() {
+        boolean found;
+        try {
+            found = helm("version", "--short").code() == 0;
+        } catch (Exception e) {
+            found = false;
+        }
+        Assumptions.assumeTrue(found, "helm is not on PATH: `make test` puts the one hack/build-binaries.sh builds there");
+    }
+
+    static List<JsonNode> render(String... sets) throws Exception {
+        List<String> args = new ArrayList<>(List.of("template", "pj", CHART, "-n", "ops"));
+        for (String s : sets) args.addAll(List.of("--set", s));
+        Run r = helm(args.toArray(String[]::new));
+        assertThat(r.code()).as(r.err()).isZero();
+        List<JsonNode> docs = new ArrayList<>();
+        try (var parser = new YAMLMapper().getFactory().createParser(r.out())) {
+            var it = new YAMLMapper().readValues(parser, JsonNode.class);
+            while (it.hasNext()) {
+                JsonNode d = it.next();
+                if (d != null && d.has("kind")) docs.add(d);
+            }
+        }
+        return docs;
+    }
+
+    static List<String> permissions(JsonNode role) {
+        TreeSet<String> out = new TreeSet<>();
+        for (JsonNode rule : role.get("rules")) {
+            TreeSet<String> verbs = new TreeSet<>();
+            rule.get("verbs").forEach(v -> verbs.add(v.asText()));
+            for (JsonNode g : rule.get("apiGroups")) {
+                for (JsonNode res : rule.get("resources")) {
+                    out.add(g.asText() + "/" + res.asText() + ": " + String.join(",", verbs));
+                }
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    @Test
+    void lintIsClean() throws Exception {
+        Run r = helm("lint", CHART, "--strict");
+        assertThat(r.code()).as(r.out() + r.err()).isZero();
+    }
+
+    @Test
+    void defaultInstallGrantsExactlyTheExpectedClusterPermissions() throws Exception {
+        var docs = render();
+        var roles = docs.stream().filter(d -> d.get("kind").asText().equals("ClusterRole")).toList();
+        assertThat(roles).hasSize(1);
+        assertThat(permissions(roles.get(0))).containsExactlyElementsOf(EXPECTED);
+        assertThat(roles.get(0).toString()).doesNotContain("\"*\"").doesNotContain("secrets").doesNotContain("pods/exec");
+        var deployment = docs.stream().filter(d -> d.get("kind").asText().equals("Deployment")).findFirst().orElseThrow();
+        var pod = deployment.at("/spec/template/spec");
+        assertThat(pod.at("/securityContext/runAsNonRoot").asBoolean()).isTrue();
+        assertThat(pod.at("/securityContext/seccompProfile/type").asText()).isEqualTo("RuntimeDefault");
+        var c = pod.at("/containers/0");
+        assertThat(c.at("/securityContext/allowPrivilegeEscalation").asBoolean(true)).isFalse();
+        assertThat(c.at("/securityContext/capabilities/drop/0").asText()).isEqualTo("ALL");
+        assertThat(c.at("/livenessProbe/httpGet/path").asText()).isEqualTo("/q/health/live");
+        assertThat(c.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/q/health/ready");
+    }
+
+    @Test
+    void watchingNamespacesUsesRolesNotAClusterRole() throws Exception {
+        var docs = render("watchNamespaces={team-a,team-b}");
+        assertThat(docs).noneMatch(d -> d.get("kind").asText().startsWith("Cluster"));
+        var roles = docs.stream().filter(d -> d.get("kind").asText().equals("Role")).toList();
+        assertThat(roles).extracting(r -> r.at("/metadata/namespace").asText()).containsExactly("team-a", "team-b");
+        roles.forEach(r -> assertThat(permissions(r)).containsExactlyElementsOf(EXPECTED));
+        var env = docs.stream().filter(d -> d.get("kind").asText().equals("Deployment")).findFirst().orElseThrow()
+                .at("/spec/template/spec/containers/0/env").toString();
+        assertThat(env).contains("\"team-a,team-b\"");
+    }
+
+    @Test
+    void everyDocumentedOptionRenders() throws Exception {
+        assertThat(render("metrics.serviceMonitor.enabled=true"))
+                .anyMatch(d -> d.get("kind").asText().equals("ServiceMonitor"));
+        assertThat(render("metrics.enabled=false")).noneMatch(d -> d.get("kind").asText().equals("Service"));
+        render("replicas=2", "logging.level=DEBUG", "logging.json=true", "image.tag=dev", "nodeSelector.disk=ssd",
+                "jobDefaults.image=registry.example/job:1", "jobDefaults.maxResultsBytes=100000");
+    }
+
+    @Test
+    void valuesSchemaRejectsUnknownKeysAndWrongTypes() throws Exception {
+        Run r = helm("template", "pj", CHART, "--set", "replica=2");
+        assertThat(r.code()).isNotZero();
+        assertThat(r.err()).contains("replica").contains("additional properties");
+        r = helm("template", "pj", CHART, "--set", "logging.level=LOUD");
+        assertThat(r.code()).isNotZero();
+        assertThat(r.err()).contains("/logging/level").contains("must be one of");
+    }
+}

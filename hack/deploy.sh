@@ -25,7 +25,7 @@ HELM=$(command -v helm)
 
 if [[ ${1:-} != --skip-build ]]; then
   log "building (mvn package, tests skipped)"
-  (cd "$root" && mvn -B -q package -DskipTests)
+  (cd "$root" && mvn -B -q package -DskipTests) >&2
 fi
 if $local_cluster; then "$here/images.sh" all >&2; fi
 

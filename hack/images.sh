@@ -82,7 +82,7 @@ operator() {
   [[ -d $app ]] || { echo "missing $app: run mvn package first" >&2; exit 1; }
   app_layer "$cache/operator-app.layer.tar" "$app" app/quarkus-app
   "$here/image-tar.py" --tag "$OPERATOR_IMAGE" --layer "$BASE_TAR" --layer "$cache/operator-app.layer.tar" \
-    --entrypoint '["/usr/bin/java", "-XX:MaxRAMPercentage=70", "-jar", "/app/quarkus-app/quarkus-run.jar"]' \
+    --entrypoint '["/usr/bin/java", "-XX:MaxRAMPercentage=50", "-jar", "/app/quarkus-app/quarkus-run.jar"]' \
     --user 1000:1000 --workdir /app "$cache/operator.tar"
   import "$cache/operator.tar"
 }

@@ -32,11 +32,10 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 import org.jboss.logging.Logger;
 
 /**
- * Observe (the ParallelJob, its Job, pods and results ConfigMap from informer caches), deploy (create
+ * Observe (the ParallelJob, its Job and pods from informer caches, its results ConfigMap by GET), deploy (create
  * what is missing: deterministic names, never a second Job), gather (record finished parts once),
  * then write the recomputed status only when it changed.
  */
@@ -66,10 +65,9 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
                 .withName("pods").withLabelSelector(MANAGED_SELECTOR)
                 .withSecondaryToPrimaryMapper(Mappers.fromLabel(Names.LABEL_JOB_NAME, null, ParallelJob.class))
                 .build();
-        var configMaps = InformerEventSourceConfiguration.from(ConfigMap.class, ParallelJob.class)
-                .withName("configmaps").withLabelSelector(MANAGED_SELECTOR).build();
-        return List.of(new InformerEventSource<>(jobs, context), new InformerEventSource<>(pods, context),
-                new InformerEventSource<>(configMaps, context));
+        // ConfigMaps are read on demand, not cached: results ConfigMaps can be large and there is one per
+        // ParallelJob; caching them all cost the operator its memory at 1,000 ParallelJobs.
+        return List.of(new InformerEventSource<>(jobs, context), new InformerEventSource<>(pods, context));
     }
 
     @Override
@@ -115,13 +113,11 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
 
         // Deploy: what is missing is created; a Job is never updated except for suspend.
         String ns = pj.getMetadata().getNamespace();
-        if (pj.getSpec().tasks.items != null && secondaryConfigMap(ctx, plan.tasksConfigMap()).isEmpty()) {
-            createIfAbsent(TasksConfigMap.build(pj, plan));
-        }
-        ConfigMap results = secondaryConfigMap(ctx, Names.resultsConfigMap(pj)).orElse(null);
+        ConfigMap results = client.configMaps().inNamespace(ns).withName(Names.resultsConfigMap(pj)).get();
         if (results == null) results = createIfAbsent(ResultsStore.empty(pj));
         Job job = ctx.getSecondaryResource(Job.class, "jobs").orElse(null);
         if (job == null) {
+            if (pj.getSpec().tasks.items != null) createIfAbsent(TasksConfigMap.build(pj, plan));
             job = createIfAbsent(WorkerJob.build(pj, plan, settings));
             events.record(pj, EventReason.JobCreated, "created Indexed Job " + job.getMetadata().getName() + ": "
                     + plan.tasks() + " tasks in " + plan.parts() + " pods, " + plan.parallelism() + " at a time");
@@ -134,13 +130,7 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
                 Names.resultsConfigMap(pj));
         if (status.phase != before) onPhaseChange(pj, before, status);
         if (sameStatus(previous, status)) return UpdateControl.noUpdate();
-        pj.setStatus(status);
-        return UpdateControl.patchStatus(pj);
-    }
-
-    private Optional<ConfigMap> secondaryConfigMap(Context<ParallelJob> ctx, String name) {
-        return ctx.getSecondaryResources(ConfigMap.class).stream()
-                .filter(c -> name.equals(c.getMetadata().getName())).findFirst();
+        return patchStatus(pj, status);
     }
 
     /** Flips Job.spec.suspend when the user flips spec.suspend; a queue controller's suspend is left alone. */
@@ -200,13 +190,28 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
             events.transition(pj, "Failed", event, message);
             metrics.phaseChanged(previous == null ? null : previous.phase, Phase.Failed, null);
         }
-        pj.setStatus(s);
+        return patchStatus(pj, s);
+    }
+
+    /**
+     * Status is recomputed from the cluster each time, so the last writer is right: no optimistic lock
+     * (a 409 on every concurrent event would only cost retries and log noise).
+     */
+    private static UpdateControl<ParallelJob> patchStatus(ParallelJob pj, ParallelJobStatus status) {
+        pj.setStatus(status);
+        pj.getMetadata().setResourceVersion(null);
         return UpdateControl.patchStatus(pj);
     }
 
     @Override
     public ErrorStatusUpdateControl<ParallelJob> updateErrorStatus(ParallelJob pj, Context<ParallelJob> ctx, Exception e) {
         // JOSDK retries with backoff; the user sees why in a condition meanwhile (no stack trace).
+        if (e instanceof io.fabric8.kubernetes.client.KubernetesClientException k && (k.getCode() == 409 || k.getCode() == 403
+                && String.valueOf(k.getMessage()).contains("being terminated"))) {
+            LOG.debugf("reconcile of %s/%s will be retried: %s", pj.getMetadata().getNamespace(), pj.getMetadata().getName(),
+                    k.getMessage());
+            return ErrorStatusUpdateControl.noStatusUpdate();
+        }
         LOG.warnf("reconcile of %s/%s failed (will retry): %s", pj.getMetadata().getNamespace(),
                 pj.getMetadata().getName(), e.getMessage());
         ParallelJobStatus s = pj.getStatus() == null ? new ParallelJobStatus() : pj.getStatus();

@@ -15,7 +15,7 @@ KUBECONFIG_ADMIN=$STATE/admin.kubeconfig
 NODE=${PJ_NODE_NAME:-pj-node}
 SERVICE_CIDR=10.96.0.0/16 API_SERVICE_IP=10.96.0.1 DNS_IP=10.96.0.10 POD_CIDR=10.88.0.0/16
 CLUSTER_DOMAIN=cluster.local
-PACKAGES="containerd runc containernetworking-plugins iptables conntrack socat openssl debootstrap gcc"
+PACKAGES="containerd runc containernetworking-plugins iptables conntrack socat openssl debootstrap gcc busybox-static"
 
 log() { echo "[cluster] $*"; }
 die() { echo "[cluster] error: $*" >&2; exit 1; }

@@ -12,6 +12,7 @@ source "$here/versions.env"
 PAUSE_IMAGE=registry.k8s.io/pause:3.10
 JOB_IMAGE=${JOB_IMAGE:-docker.io/parallel-dev/job:0.1.0}
 OPERATOR_IMAGE=${OPERATOR_IMAGE:-docker.io/parallel-dev/operator:0.1.0}
+BUSYBOX_IMAGE=docker.io/parallel-dev/busybox:1.35
 # Packages of the base image: a JRE for the job image and the operator; coreutils for command tasks.
 BASE_PACKAGES=openjdk-17-jre-headless,ca-certificates
 base_key=$(echo "bookworm $BASE_PACKAGES v1" | sha256sum | cut -c1-12)
@@ -87,11 +88,27 @@ operator() {
   import "$cache/operator.tar"
 }
 
+busybox() { # an image with a shell and no Java: stands in for "any user image" (command + image)
+  local out=$cache/busybox.tar
+  if [[ ! -f $out ]]; then
+    local tmp; tmp=$(mktemp -d)
+    mkdir -p "$tmp/bin" "$tmp/tmp"
+    cp /bin/busybox "$tmp/bin/busybox"
+    for applet in $(/bin/busybox --list); do [[ -e $tmp/bin/$applet ]] || ln -s busybox "$tmp/bin/$applet"; done
+    chmod 1777 "$tmp/tmp"
+    tar -C "$tmp" --owner=0 --group=0 -cf "$tmp.layer.tar" .
+    "$here/image-tar.py" --tag "$BUSYBOX_IMAGE" --layer "$tmp.layer.tar" --cmd '["/bin/sh"]' "$out"
+    rm -rf "$tmp" "$tmp.layer.tar"
+  fi
+  import "$out"
+}
+
 case ${1:-all} in
   pause) timed pause ;;
   base) timed base ;;
   job) timed job ;;
   operator) timed operator ;;
-  all) timed pause; timed base; timed job; timed operator ;;
-  *) echo "usage: $0 pause|base|job|operator|all" >&2; exit 2 ;;
+  busybox) timed busybox ;;
+  all) timed pause; timed base; timed job; timed operator; timed busybox ;;
+  *) echo "usage: $0 pause|base|job|operator|busybox|all" >&2; exit 2 ;;
 esac

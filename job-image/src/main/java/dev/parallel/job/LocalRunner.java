@@ -67,7 +67,11 @@ public final class LocalRunner {
                     progress.current = null;
                     ok += c.ok();
                     failed += c.failed();
-                    reduced = reducer.merge(reduced, c.partial());
+                    try {
+                        reduced = reducer.merge(reduced, c.partial());
+                    } catch (IllegalArgumentException e) { // results that do not reduce: say so, keep the counts
+                        progressOut.println("warning: " + e.getMessage());
+                    }
                 }
             } finally {
                 progress.finish();

@@ -17,7 +17,7 @@ import picocli.CommandLine.Parameters;
 
 /** The job image's command line: {@code worker} in pods, {@code run} on a laptop, {@code bench}. */
 @Command(name = "parallel-job", mixinStandardHelpOptions = true, version = "parallel-job 0.1.0",
-        subcommands = {Main.Run.class, Main.Worker.class, Main.BenchCmd.class},
+        subcommands = {Main.Run.class, Main.Worker.class, Main.Sidecar.class, Main.BenchCmd.class},
         description = "Runs ParallelJob tasks: locally from a manifest, or as one part inside a pod.")
 public final class Main implements Runnable {
     @CommandLine.Spec
@@ -96,6 +96,19 @@ public final class Main implements Runnable {
                 }
                 return 3;
             }
+        }
+    }
+
+    @Command(name = "sidecar", description = "Feed command tasks to a user's image and gather their results (docs/contract.md).")
+    static final class Sidecar implements Callable<Integer> {
+        @Override
+        public Integer call() throws Exception {
+            var config = dev.parallel.api.contract.PodContract.fromEnv(System.getenv());
+            Path run = Path.of(System.getenv().getOrDefault("PJ_RUN_DIR", dev.parallel.api.contract.CommandInImage.RUN_DIR));
+            dev.parallel.job.CommandSidecar.run(config, run, System.out);
+            // A native sidecar lives until the pod's main container ends; the kubelet then stops it.
+            Thread.sleep(Long.MAX_VALUE);
+            return 0;
         }
     }
 

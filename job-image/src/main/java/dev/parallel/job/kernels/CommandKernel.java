@@ -14,6 +14,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.Locale;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -22,7 +23,7 @@ import java.util.Map;
  * parses as JSON, else the exit code. Only the tail of stdout and stderr is kept (bounded memory).
  */
 public final class CommandKernel implements TaskFunction {
-    static final int TAIL_CHARS = 64 * 1024;
+    public static final int TAIL_CHARS = 64 * 1024;
 
     private final String command;
 
@@ -59,8 +60,14 @@ public final class CommandKernel implements TaskFunction {
             String last = err.lastLine() != null ? err.lastLine() : out.lastLine();
             throw new TaskFailure("exit code " + code + (last == null ? "" : ": " + TaskResult.truncate(last, 200)));
         }
-        for (Iterator<String> it = out.lines.descendingIterator(); it.hasNext(); ) {
-            String line = it.next().strip();
+        return resultOf(String.join("\n", out.lines), code);
+    }
+
+    /** The contract's rule: the last stdout line that parses as JSON, else the exit code. */
+    public static JsonNode resultOf(String stdout, int code) {
+        List<String> lines = stdout.lines().toList();
+        for (int i = lines.size() - 1; i >= 0; i--) {
+            String line = lines.get(i).strip();
             if (line.isEmpty()) continue;
             try {
                 return Json.MAPPER.readTree(line);
@@ -69,6 +76,11 @@ public final class CommandKernel implements TaskFunction {
             }
         }
         return Json.integral(code);
+    }
+
+    public static String lastNonBlankLine(String text) {
+        List<String> lines = text.lines().filter(l -> !l.isBlank()).toList();
+        return lines.isEmpty() ? null : lines.get(lines.size() - 1);
     }
 
     /** Keeps the last {@link #TAIL_CHARS} characters of a stream, as lines. */

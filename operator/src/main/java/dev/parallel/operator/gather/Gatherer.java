@@ -68,7 +68,8 @@ public final class Gatherer {
 
     private String resultLines(ParallelJob pj, String pod) {
         try {
-            String log = client.pods().inNamespace(pj.getMetadata().getNamespace()).withName(pod).getLog();
+            String log = client.pods().inNamespace(pj.getMetadata().getNamespace()).withName(pod)
+                    .inContainer(dev.parallel.operator.plan.WorkerJob.resultsContainer(pj)).getLog();
             if (log == null) return "";
             return log.lines().filter(l -> l.startsWith(PodContract.RESULT_LOG_PREFIX))
                     .map(l -> l.substring(PodContract.RESULT_LOG_PREFIX.length()))

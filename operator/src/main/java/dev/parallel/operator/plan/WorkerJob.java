@@ -1,5 +1,6 @@
 package dev.parallel.operator.plan;
 
+import dev.parallel.api.contract.CommandInImage;
 import dev.parallel.api.contract.PodContract;
 import dev.parallel.api.contract.WorkerConfig;
 import dev.parallel.api.tasks.SpecTasks;
@@ -35,6 +36,8 @@ public final class WorkerJob {
     /** The worker's exit code when tasks failed after their in-pod retries: the index fails, no pod retry. */
     public static final int EXIT_TASKS_FAILED = 1;
     static final String CONTAINER = "worker";
+    /** The job image beside a user's image (command tasks in any image): see CommandInImage. */
+    static final String SIDECAR = "pj-tasks";
 
     private WorkerJob() {}
 
@@ -47,6 +50,12 @@ public final class WorkerJob {
 
         return new Template(pj, plan, settings).build(labels, podLabels);
     }
+
+    /** Whether the tasks run in the user's image (command + image) rather than in the job image. */
+    public static boolean inUserImage(ParallelJob pj) { return pj.getSpec().image != null; }
+
+    /** The container whose log carries the per-task result lines. */
+    public static String resultsContainer(ParallelJob pj) { return inUserImage(pj) ? SIDECAR : CONTAINER; }
 
     public static OwnerReference ownerReference(ParallelJob pj) {
         return new OwnerReferenceBuilder()
@@ -121,7 +130,8 @@ public final class WorkerJob {
                                     .withFsGroup(settings.jobPodUser())
                                     .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
                                 .endSecurityContext()
-                                .withContainers(container())
+                                .withInitContainers(inUserImage(pj) ? List.of(sidecar()) : List.of())
+                                .withContainers(inUserImage(pj) ? userContainer() : container())
                                 .withVolumes(volumes())
                             .endSpec()
                         .endTemplate()
@@ -130,11 +140,9 @@ public final class WorkerJob {
         }
 
         private Container container() {
-            ParallelJobSpec s = pj.getSpec();
-            String image = s.image != null ? s.image : settings.jobImage();
             return new ContainerBuilder()
                     .withName(CONTAINER)
-                    .withImage(image)
+                    .withImage(settings.jobImage())
                     .withImagePullPolicy(settings.jobImagePullPolicy())
                     // The job image's entrypoint is the parallel-job CLI; "worker" runs this pod's part.
                     .withArgs("worker")
@@ -148,6 +156,49 @@ public final class WorkerJob {
                         .withReadOnlyRootFilesystem(true)
                         .withNewCapabilities().withDrop("ALL").endCapabilities()
                     .endSecurityContext()
+                    .build();
+        }
+
+        /** The user's image runs the tasks with only /bin/sh: the runner script of the contract. */
+        private Container userContainer() {
+            List<EnvVar> env = new ArrayList<>(env(pj, plan));
+            env.add(new EnvVarBuilder().withName("PJ_RUN_DIR").withValue(CommandInImage.RUN_DIR).build());
+            if (pj.getSpec().threadsPerPod == null) {
+                env.add(new EnvVarBuilder().withName(PodContract.THREADS).withValue("1").build());
+            }
+            return new ContainerBuilder()
+                    .withName(CONTAINER)
+                    .withImage(pj.getSpec().image)
+                    .withImagePullPolicy(settings.jobImagePullPolicy())
+                    .withCommand("/bin/sh", "-c", CommandInImage.RUNNER)
+                    .withEnv(env)
+                    .withResources(resources())
+                    .withVolumeMounts(
+                            new VolumeMountBuilder().withName("run").withMountPath(CommandInImage.RUN_DIR).build(),
+                            new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build())
+                    .withTerminationMessagePath(PodContract.DEFAULT_SUMMARY_FILE)
+                    .withTerminationMessagePolicy("File")
+                    // User commands may write where they like; everything else of the restricted profile holds.
+                    .withNewSecurityContext()
+                        .withAllowPrivilegeEscalation(false)
+                        .withNewCapabilities().withDrop("ALL").endCapabilities()
+                    .endSecurityContext()
+                    .build();
+        }
+
+        /** The job image as a native sidecar: hands the part's tasks to the user's container, gathers results. */
+        private Container sidecar() {
+            List<VolumeMount> m = new ArrayList<>(mounts());
+            m.add(new VolumeMountBuilder().withName("run").withMountPath(CommandInImage.RUN_DIR).build());
+            return new ContainerBuilder(container())
+                    .withName(SIDECAR)
+                    .withRestartPolicy("Always")
+                    .withArgs("sidecar")
+                    .withVolumeMounts(m)
+                    .withResources(new ResourceRequirementsBuilder()
+                            .addToRequests("cpu", new Quantity("50m"))
+                            .addToRequests("memory", new Quantity("128Mi"))
+                            .addToLimits("memory", new Quantity("256Mi")).build())
                     .build();
         }
 
@@ -180,6 +231,7 @@ public final class WorkerJob {
             v.add(new VolumeBuilder().withName("work").withNewEmptyDir().endEmptyDir().build());
             v.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().withMedium("Memory").withSizeLimit(new Quantity("64Mi"))
                     .endEmptyDir().build());
+            if (inUserImage(pj)) v.add(new VolumeBuilder().withName("run").withNewEmptyDir().endEmptyDir().build());
             if (plan.hasTaskFile()) {
                 v.add(new VolumeBuilder().withName("tasks").withNewConfigMap()
                         .withName(plan.tasksConfigMap())

@@ -1,0 +1,81 @@
+package dev.parallel.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.parallel.api.contract.Json;
+import dev.parallel.api.contract.PartSummary;
+import dev.parallel.api.contract.PodContract;
+import dev.parallel.api.contract.WorkerConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Both halves of command-in-a-user-image, on this machine: the sidecar and the sh runner share a directory. */
+class CommandSidecarTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void runnerAndSidecarGiveTheSameResultsAsTheInProcessCommandKernel() throws Exception {
+        Path tasks = dir.resolve("tasks.jsonl");
+        Files.writeString(tasks, """
+                {"id": "a", "x": 3}
+                {"id": "it's quoted", "x": 4, "word": "a b $HOME `x`"}
+                {"id": "fails", "x": -1}
+                {"id": "d", "x": 12}
+                """);
+        String command = "if [ $TASK_PARAM_X -lt 0 ]; then echo negative >&2; exit 7; fi; "
+                + "echo \"id=$TASK_ID word=$TASK_PARAM_WORD\"; echo $((TASK_PARAM_X * TASK_PARAM_X))";
+        Map<String, String> env = Map.of(PodContract.COMMAND, command, PodContract.TASKS_FILE, tasks.toString(),
+                PodContract.PARTS, "1", PodContract.PART_INDEX, "0", PodContract.THREADS, "2", PodContract.RETRIES, "1",
+                PodContract.REDUCE, "sum", PodContract.RESULTS_FILE, dir.resolve("results.jsonl").toString(),
+                PodContract.SUMMARY_FILE, dir.resolve("unused").toString());
+        WorkerConfig c = PodContract.fromEnv(env);
+        Path run = dir.resolve("run");
+        var sidecar = CompletableFuture.supplyAsync(() -> {
+            try {
+                return CommandSidecar.run(c, run, new PrintStream(new ByteArrayOutputStream()));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", dev.parallel.api.contract.CommandInImage.RUNNER);
+        pb.environment().putAll(env);
+        pb.environment().put("PJ_RUN_DIR", run.toString());
+        pb.environment().put("PJ_TERMINATION_LOG", dir.resolve("termination-log").toString());
+        Process runner = pb.inheritIO().start();
+        assertThat(runner.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(runner.exitValue()).isEqualTo(1); // one task failed
+        assertThat(sidecar.get(10, TimeUnit.SECONDS)).isEqualTo(1);
+
+        PartSummary s = PartSummary.decode(Files.readString(dir.resolve("termination-log")));
+        assertThat(s.ok()).isEqualTo(3);
+        assertThat(s.failed()).isEqualTo(1);
+        assertThat(s.partial().asLong()).isEqualTo(9 + 16 + 144);
+        assertThat(s.failedTasks()).singleElement().satisfies(f -> {
+            assertThat(f.id()).isEqualTo("fails");
+            assertThat(f.reason()).isEqualTo("exit code 7: negative");
+        });
+        var lines = Files.readAllLines(dir.resolve("results.jsonl")).stream()
+                .map(l -> { try { return Json.MAPPER.readTree(l); } catch (Exception e) { throw new IllegalStateException(e); } })
+                .toList();
+        assertThat(lines).hasSize(4);
+        assertThat(lines).filteredOn(n -> n.get("id").asText().equals("fails")).singleElement()
+                .satisfies(n -> assertThat(n.get("attempts").asInt()).isEqualTo(2));
+        // The same tasks through the in-process command kernel give the same values.
+        var local = ExecutorsTest.run(dev.parallel.api.v1alpha1.ExecutorKind.THREADS, null, command,
+                dev.parallel.api.tasks.TaskList.ofJsonLines(Files.newBufferedReader(tasks), null).all(),
+                new dev.parallel.job.exec.ExecOptions(2, 1, 0));
+        for (var r : local) {
+            var remote = lines.stream().filter(n -> n.get("index").asLong() == r.index()).findFirst().orElseThrow();
+            assertThat(remote.get("ok").asBoolean()).isEqualTo(r.ok());
+            if (r.ok()) assertThat(remote.get("value")).isEqualTo(r.value());
+        }
+    }
+}

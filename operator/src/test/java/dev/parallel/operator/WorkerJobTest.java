@@ -89,6 +89,25 @@ class WorkerJobTest {
     }
 
     @Test
+    void commandsInAUserImageGetTheRunnerAndTheJobImageAsASidecar() throws Exception {
+        var pj = Fixtures.pj("image: docker.io/library/busybox:1.36\ncommand: echo $TASK_PARAM_N\n"
+                + "tasks: {range: {start: 0, end: 4, param: \"n\"}}\n");
+        Job job = WorkerJob.build(pj, Planner.plan(pj, null), Fixtures.SETTINGS);
+        var pod = job.getSpec().getTemplate().getSpec();
+        var user = pod.getContainers().get(0);
+        assertThat(user.getImage()).isEqualTo("docker.io/library/busybox:1.36");
+        assertThat(user.getCommand()).containsExactly("/bin/sh", "-c", dev.parallel.api.contract.CommandInImage.RUNNER);
+        assertThat(user.getEnv()).extracting(EnvVar::getName).contains("PJ_COMMAND", "PJ_RUN_DIR", "PJ_THREADS");
+        assertThat(user.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+        var sidecar = pod.getInitContainers().get(0);
+        assertThat(sidecar.getImage()).isEqualTo("docker.io/parallel-dev/job:test");
+        assertThat(sidecar.getRestartPolicy()).isEqualTo("Always");
+        assertThat(sidecar.getArgs()).containsExactly("sidecar");
+        assertThat(sidecar.getVolumeMounts()).extracting("mountPath").contains("/pj/run");
+        assertThat(WorkerJob.resultsContainer(pj)).isEqualTo(sidecar.getName());
+    }
+
+    @Test
     void longNamesStayValidAndDeterministic() {
         var pj = Fixtures.pj("kernel: pi\ntasks: {range: {start: 0, end: 2}}\n");
         pj.getMetadata().setName("a".repeat(80));

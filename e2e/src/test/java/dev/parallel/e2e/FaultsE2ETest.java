@@ -106,6 +106,32 @@ class FaultsE2ETest {
         Cluster.deleteAndWait(NS, name);
     }
 
+    @Test
+    void ttlAfterFinishDeletesTheJobButKeepsTheResult() throws Exception {
+        String name = "e2e-ttl";
+        if (Cluster.get(NS, name) != null) Cluster.deleteAndWait(NS, name);
+        apply("""
+                apiVersion: parallel.dev/v1alpha1
+                kind: ParallelJob
+                metadata: {name: %s}
+                spec:
+                  kernel: primes
+                  tasks: {items: [{from: 0, to: 1000}, {from: 1000, to: 2000}]}
+                  ttlSecondsAfterFinished: 2
+                """.formatted(name));
+        ParallelJob pj = Cluster.awaitPhase(NS, name, Duration.ofMinutes(3), Phase.Succeeded, Phase.Failed);
+        assertThat(pj.getStatus().phase).isEqualTo(Phase.Succeeded);
+        await().atMost(Duration.ofSeconds(60)).until(() -> Cluster.client().batch().v1().jobs().inNamespace(NS)
+                .withName(pj.getStatus().jobName).get() == null);
+        Thread.sleep(3000); // the operator must not recreate it
+        assertThat(Cluster.client().batch().v1().jobs().inNamespace(NS).withName(pj.getStatus().jobName).get()).isNull();
+        ParallelJob after = Cluster.get(NS, name);
+        assertThat(after.getStatus().phase).isEqualTo(Phase.Succeeded);
+        assertThat(after.getStatus().result.getValue()).isEqualTo(303); // pi(2000) = 303 primes, still there
+        assertThat(Cluster.client().configMaps().inNamespace(NS).withName(after.getStatus().resultsConfigMap).get()).isNotNull();
+        Cluster.deleteAndWait(NS, name);
+    }
+
     static List<Pod> runningPods(String name) {
         return Cluster.client().pods().inNamespace(NS).withLabel("parallel.dev/job-name", name).list().getItems().stream()
                 .filter(p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase())).toList();

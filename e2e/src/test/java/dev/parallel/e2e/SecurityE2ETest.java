@@ -44,4 +44,13 @@ class SecurityE2ETest {
                 : Cluster.kubectl("auth", "can-i", verb, resource, "--as", SA, "-n", "default");
         assertThat(r.out().strip()).as("can-i %s %s: %s", verb, resource, r.err()).isEqualTo(expected);
     }
+
+    @org.junit.jupiter.api.Test
+    void leasesOnlyInTheOperatorsNamespace() {
+        Cluster.client();
+        assertThat(Cluster.kubectl("auth", "can-i", "update", "leases.coordination.k8s.io", "--as", SA, "-n",
+                Cluster.OPERATOR_NAMESPACE).out().strip()).isEqualTo("yes");
+        assertThat(Cluster.kubectl("auth", "can-i", "update", "leases.coordination.k8s.io", "--as", SA, "-n",
+                "default").out().strip()).isEqualTo("no");
+    }
 }

@@ -96,6 +96,11 @@ class HelmChartTest {
         assertThat(roles).hasSize(1);
         assertThat(permissions(roles.get(0))).containsExactlyElementsOf(EXPECTED);
         assertThat(roles.get(0).toString()).doesNotContain("\"*\"").doesNotContain("secrets").doesNotContain("pods/exec");
+        var lease = docs.stream().filter(d -> d.get("kind").asText().equals("Role")).toList();
+        assertThat(lease).singleElement().satisfies(r -> {
+            assertThat(r.at("/metadata/namespace").asText()).isEqualTo("ops");
+            assertThat(permissions(r)).containsExactly("coordination.k8s.io/leases: create,get,patch,update");
+        });
         var deployment = docs.stream().filter(d -> d.get("kind").asText().equals("Deployment")).findFirst().orElseThrow();
         var pod = deployment.at("/spec/template/spec");
         assertThat(pod.at("/securityContext/runAsNonRoot").asBoolean()).isTrue();
@@ -111,7 +116,8 @@ class HelmChartTest {
     void watchingNamespacesUsesRolesNotAClusterRole() throws Exception {
         var docs = render("watchNamespaces={team-a,team-b}");
         assertThat(docs).noneMatch(d -> d.get("kind").asText().startsWith("Cluster"));
-        var roles = docs.stream().filter(d -> d.get("kind").asText().equals("Role")).toList();
+        var roles = docs.stream().filter(d -> d.get("kind").asText().equals("Role")
+                && !d.at("/metadata/name").asText().endsWith("-leader-election")).toList();
         assertThat(roles).extracting(r -> r.at("/metadata/namespace").asText()).containsExactly("team-a", "team-b");
         roles.forEach(r -> assertThat(permissions(r)).containsExactlyElementsOf(EXPECTED));
         var env = docs.stream().filter(d -> d.get("kind").asText().equals("Deployment")).findFirst().orElseThrow()

@@ -42,6 +42,13 @@ class ExamplesE2ETest {
 
         var applied = Cluster.kubectl("apply", "-n", NS, "-f", file.toString());
         assertThat(applied.code()).as(applied.err()).isZero();
+        if (manifest.getSpec().suspended()) { // held (as by a queue) until resumed
+            ParallelJob held = Cluster.awaitPhase(NS, name, Duration.ofMinutes(1), Phase.Suspended);
+            assertThat(held.getStatus().conditions).anyMatch(c -> "SuspendedBySpec".equals(c.getReason()));
+            assertThat(Cluster.client().pods().inNamespace(NS).withLabel("parallel.dev/job-name", name).list().getItems()).isEmpty();
+            var resumed = Cluster.kubectl("patch", "pj", name, "-n", NS, "--type", "merge", "-p", "{\"spec\":{\"suspend\":false}}");
+            assertThat(resumed.code()).as(resumed.err()).isZero();
+        }
         ParallelJob pj = Cluster.awaitPhase(NS, name, Duration.ofMinutes(4), Phase.Succeeded, Phase.Failed);
         assertThat(pj.getStatus().phase).as("conditions: %s", pj.getStatus().conditions).isEqualTo(Phase.Succeeded);
 
@@ -65,6 +72,7 @@ class ExamplesE2ETest {
                         && pj.getMetadata().getUid().equals(e.getInvolvedObject().getUid()))
                 .map(Event::getReason).toList();
         assertThat(reasons).contains("JobCreated", "Succeeded");
+        if (manifest.getSpec().suspended()) assertThat(reasons).contains("Resumed");
         assertThat(reasons.stream().filter("Succeeded"::equals).count()).isEqualTo(1);
 
         // Results ConfigMap holds one summary per part.

@@ -5,9 +5,7 @@ import dev.parallel.api.contract.PartSummary;
 import dev.parallel.api.contract.PodContract;
 import dev.parallel.api.contract.TaskResult;
 import dev.parallel.api.contract.WorkerConfig;
-import dev.parallel.api.tasks.Partition;
 import dev.parallel.api.tasks.Task;
-import dev.parallel.api.tasks.TaskList;
 import dev.parallel.job.kernels.CommandKernel;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -33,10 +31,7 @@ public final class CommandSidecar {
 
     public static int run(WorkerConfig c, Path runDir, PrintStream stdout) throws IOException, InterruptedException {
         long t0 = System.nanoTime();
-        TaskList list = c.tasksFile() != null
-                ? TaskList.ofJsonLines(Files.newBufferedReader(Path.of(c.tasksFile())), c.params())
-                : TaskList.ofRange(c.range(), c.params());
-        List<Task> tasks = list.block(Partition.block(list.size(), c.parts(), c.partIndex()));
+        List<Task> tasks = c.partTasks();
         Files.createDirectories(runDir.resolve("tasks"));
         Files.createDirectories(runDir.resolve("out"));
         for (int k = 0; k < tasks.size(); k++) Files.writeString(runDir.resolve("tasks/" + k + ".env"), envFile(tasks.get(k)));

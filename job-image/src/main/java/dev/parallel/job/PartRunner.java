@@ -3,9 +3,7 @@ package dev.parallel.job;
 import dev.parallel.api.contract.PartSummary;
 import dev.parallel.api.contract.PodContract;
 import dev.parallel.api.contract.WorkerConfig;
-import dev.parallel.api.tasks.Partition;
 import dev.parallel.api.tasks.Task;
-import dev.parallel.api.tasks.TaskList;
 import dev.parallel.job.exec.CpuLimit;
 import dev.parallel.job.exec.ExecOptions;
 import dev.parallel.job.exec.Executors;
@@ -31,16 +29,13 @@ public final class PartRunner {
     /** @return the exit code: 0 only if every task of the part succeeded */
     public static int run(WorkerConfig c, PrintStream stdout) throws IOException, InterruptedException {
         long t0 = System.nanoTime();
-        TaskList list = c.tasksFile() != null
-                ? TaskList.ofJsonLines(Files.newBufferedReader(Path.of(c.tasksFile())), c.params())
-                : TaskList.ofRange(c.range(), c.params());
-        Partition.Block block = Partition.block(list.size(), c.parts(), c.partIndex());
-        List<Task> tasks = list.block(block);
+        List<Task> tasks = c.partTasks();
         int workers = c.threads() > 0 ? c.threads() : CpuLimit.available();
         TaskExecutor executor = Executors.create(c.executor(), c.kernel(), c.command(),
                 new ExecOptions(workers, c.retries(), c.taskTimeoutSeconds()));
-        stdout.printf("part %d/%d: tasks [%d, %d) with %s x %d%n", c.partIndex(), c.parts(), block.start(),
-                block.end(), executor.name(), workers);
+        stdout.printf("part %d/%d: %d tasks%s with %s x %d%n", c.partIndex(), c.parts(), tasks.size(),
+                tasks.isEmpty() ? "" : " [" + tasks.get(0).index() + ", " + (tasks.get(tasks.size() - 1).index() + 1) + ")",
+                executor.name(), workers);
 
         Path results = Path.of(c.resultsFile());
         if (results.getParent() != null) Files.createDirectories(results.getParent());

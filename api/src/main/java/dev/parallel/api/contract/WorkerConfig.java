@@ -25,4 +25,13 @@ public record WorkerConfig(
         int taskTimeoutSeconds,
         ReduceOp reduce,
         String resultsFile,
-        String summaryFile) {}
+        String summaryFile) {
+
+    /** This part's tasks: its distribute_tasks block of the task file or range. */
+    public java.util.List<dev.parallel.api.tasks.Task> partTasks() throws java.io.IOException {
+        dev.parallel.api.tasks.TaskList list = tasksFile != null
+                ? dev.parallel.api.tasks.TaskList.ofJsonLines(java.nio.file.Files.newBufferedReader(java.nio.file.Path.of(tasksFile)), params)
+                : dev.parallel.api.tasks.TaskList.ofRange(range, params);
+        return list.block(dev.parallel.api.tasks.Partition.block(list.size(), parts, partIndex));
+    }
+}

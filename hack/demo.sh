@@ -5,6 +5,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 export KUBECONFIG=$("$here/deploy.sh" "$@")
+export PATH=$("$here/build-binaries.sh" path):$PATH   # the kubectl built with the cluster
 kubectl delete pj pi --ignore-not-found --wait=true >/dev/null
 kubectl apply -f "$root/k8s-examples/pi.yaml"
 echo "waiting for pi (kubectl get pj -w shows it live)..."

@@ -24,7 +24,7 @@ kubeapitest-bin:
 	else echo "no cluster binaries yet (hack/build-binaries.sh): real-API-server tests will skip"; fi
 
 test-e2e:              ## the operator on the local cluster (built from source), every example end to end
-	export KUBECONFIG=$$(hack/deploy.sh --skip-build) && \
+	kubeconfig=$$(hack/deploy.sh --skip-build) && export KUBECONFIG=$$kubeconfig && \
 	  cd e2e && $(MVN) test -De2e=true
 
 demo:                  ## local cluster + operator (Helm) + k8s-examples/pi.yaml; prints the gathered result
@@ -37,7 +37,7 @@ bench:                 ## job-image executors benchmark (figures for docs/benchm
 	$(MVN) -q package -DskipTests -pl job-image -am && java -jar job-image/target/parallel-job.jar bench
 
 bench-operator:        ## control-plane benchmark on the local cluster (apply->Job latency, 1,000 ParallelJobs, memory)
-	export KUBECONFIG=$$(hack/deploy.sh --skip-build) && \
+	kubeconfig=$$(hack/deploy.sh --skip-build) && export KUBECONFIG=$$kubeconfig && \
 	  cd e2e && $(MVN) test -De2e=true -Dtest=ControlPlaneBench -Dsurefire.failIfNoSpecifiedTests=false
 
 crds:                  ## regenerate crds/ and the Helm chart's copy from the API types

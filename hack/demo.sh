@@ -4,7 +4,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-export KUBECONFIG=$("$here/deploy.sh" "$@")
+kubeconfig=$("$here/deploy.sh" "$@")   # (not `export X=$(...)`: that would hide a failure)
+export KUBECONFIG=$kubeconfig
 export PATH=$("$here/build-binaries.sh" path):$PATH   # the kubectl built with the cluster
 kubectl delete pj pi --ignore-not-found --wait=true >/dev/null
 kubectl apply -f "$root/k8s-examples/pi.yaml"

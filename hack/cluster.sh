@@ -28,7 +28,8 @@ alive() { [[ -f $PIDS/$1.pid ]] && kill -0 "$(cat "$PIDS/$1.pid")" 2>/dev/null; 
 start() { # start NAME CMD...: runs in the background, log in $LOGS/NAME.log, pid in $PIDS/NAME.pid
   local name=$1; shift
   if alive "$name"; then return; fi
-  setsid "$@" >>"$LOGS/$name.log" 2>&1 < /dev/null &
+  # fd 9 is the up/down lock: the daemons must not inherit (and hold) it.
+  setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null 9>&- &
   echo $! > "$PIDS/$name.pid"
 }
 
@@ -321,9 +322,12 @@ status() {
   return $bad
 }
 
+# up and down never overlap: one waits for the other (a half-stopped cluster is not restartable).
+lock() { mkdir -p "$STATE"; exec 9>"$STATE/.lock"; flock 9; }
+
 case ${1:-} in
-  up) up ;;
-  down) down ;;
+  up) lock; up ;;
+  down) lock; down ;;
   status) status ;;
   env) echo "export KUBECONFIG=$KUBECONFIG_ADMIN" ;;
   *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;

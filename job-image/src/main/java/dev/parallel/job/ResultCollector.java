@@ -76,6 +76,14 @@ public final class ResultCollector implements Consumer<TaskResult> {
 
     public synchronized long failed() { return failed; }
 
+    public synchronized long retries() { return retries; }
+
+    /** Flushes and closes the results file (when there is one). */
+    public synchronized void close() throws java.io.IOException {
+        if (resultsFile != null) resultsFile.close();
+        if (logLines != null) logLines.flush();
+    }
+
     public synchronized JsonNode partial() { return partial; }
 
     public synchronized PartSummary summary(int part, long tasks, long millis, String executor, String note) {

@@ -42,6 +42,27 @@ public final class PodContract {
     /** Marks a task-result line in the pod's log, where the operator gathers per-task results. */
     public static final String RESULT_LOG_PREFIX = "@pj-result ";
 
+    /** Printed by the process that holds a whole run's summary when it is not the pod's main process (MPI rank 0). */
+    public static final String SUMMARY_LOG_PREFIX = "@pj-summary ";
+
+    // executor: mpi. The launcher pod gets these besides the contract above and forwards the contract to
+    // every rank (mpirun -x); ranks divide the tasks by MPI rank, not by PJ_PARTS.
+    /** Comma-separated worker host names (stable DNS names through the headless Service). */
+    public static final String MPI_HOSTS = "PJ_MPI_HOSTS";
+    public static final String MPI_SLOTS = "PJ_MPI_SLOTS";
+    /** static | dynamic (MpiSpec.Mode). */
+    public static final String MPI_MODE = "PJ_MPI_MODE";
+    /** How long the launcher waits for every worker's sshd before it gives up. */
+    public static final String MPI_WAIT_SECONDS = "PJ_MPI_WAIT_SECONDS";
+    /** Where the per-ParallelJob SSH Secret is mounted (keys, authorized_keys) in launcher and workers. */
+    public static final String SSH_DIR = "/etc/pj-ssh";
+    /** sshd's port in worker pods: above 1024, so sshd runs without any capability. */
+    public static final int SSH_PORT = 2222;
+    /** Keys of the SSH Secret: the client key pair, the workers' host key, authorized_keys. */
+    public static final String SSH_CLIENT_KEY = "id_ecdsa";
+    public static final String SSH_HOST_KEY = "ssh_host_ecdsa_key";
+    public static final String SSH_AUTHORIZED_KEYS = "authorized_keys";
+
     /** What a command task sees. */
     public static final String TASK_ID = "TASK_ID";
     public static final String TASK_INDEX = "TASK_INDEX";

@@ -5,7 +5,9 @@ import com.fasterxml.jackson.annotation.JsonValue;
 
 /** How one pod runs its tasks. */
 public enum ExecutorKind {
-    THREADS("threads"), PROCESSES("processes"), SEQUENTIAL("sequential");
+    THREADS("threads"), PROCESSES("processes"), SEQUENTIAL("sequential"),
+    /** Ranks across worker pods under mpirun (spec.mpi); inside a rank, threads. */
+    MPI("mpi");
 
     private final String value;
 

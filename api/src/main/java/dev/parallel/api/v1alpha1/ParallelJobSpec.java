@@ -26,6 +26,11 @@ import java.util.Map;
         message = "set at most one of spec.pods or spec.tasksPerPod")
 @ValidationRule(value = "!has(self.image) || has(self.command)",
         message = "spec.image needs spec.command: built-in kernels run in the operator's job image")
+@ValidationRule(value = "has(self.mpi) == (has(self.executor) && self.executor == 'mpi')",
+        message = "spec.mpi goes with spec.executor: mpi (set both, or neither)")
+@ValidationRule(value = "!has(self.mpi) || !(has(self.pods) || has(self.tasksPerPod) || has(self.parallelism) || has(self.image))",
+        message = "with executor: mpi the split is spec.mpi.workers x spec.mpi.slotsPerWorker ranks: remove spec.pods, "
+                + "spec.tasksPerPod, spec.parallelism and spec.image")
 @ValidationRule(value = "self.tasks == oldSelf.tasks", message = "spec.tasks is immutable: create a new ParallelJob to run other tasks")
 public class ParallelJobSpec {
     @Required
@@ -49,8 +54,11 @@ public class ParallelJobSpec {
     public String image;
 
     @JsonPropertyDescription("executor: how a pod runs its tasks: threads (default), processes (one child process per worker, "
-            + "crash-isolated) or sequential.")
+            + "crash-isolated), sequential, or mpi (ranks over worker pods under mpirun; see spec.mpi).")
     public ExecutorKind executor;
+
+    @JsonPropertyDescription("mpi: worker pods and slots for executor: mpi (required with it, not allowed without).")
+    public MpiSpec mpi;
 
     @Min(1)
     @Max(256)

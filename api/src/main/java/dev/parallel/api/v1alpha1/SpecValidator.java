@@ -61,6 +61,18 @@ public final class SpecValidator {
         if (s.pods != null && s.tasksPerPod != null) {
             p.add(new Problem("spec.pods", "set at most one of spec.pods or spec.tasksPerPod"));
         }
+        boolean mpi = s.executor == ExecutorKind.MPI;
+        if (mpi != (s.mpi != null)) {
+            p.add(new Problem("spec.mpi", "spec.mpi goes with spec.executor: mpi (set both, or neither)"));
+        }
+        if (s.mpi != null) {
+            if (s.pods != null || s.tasksPerPod != null || s.parallelism != null || s.image != null) {
+                p.add(new Problem("spec.mpi", "with executor: mpi the split is spec.mpi.workers x spec.mpi.slotsPerWorker "
+                        + "ranks: remove spec.pods, spec.tasksPerPod, spec.parallelism and spec.image"));
+            }
+            if (s.mpi.workers == null || s.mpi.workers < 1) p.add(new Problem("spec.mpi.workers", "is required, >= 1"));
+            positive(p, "spec.mpi.slotsPerWorker", s.mpi.slotsPerWorker);
+        }
         positive(p, "spec.parallelism", s.parallelism);
         positive(p, "spec.pods", s.pods);
         positive(p, "spec.tasksPerPod", s.tasksPerPod);

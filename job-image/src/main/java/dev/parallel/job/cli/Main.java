@@ -17,7 +17,8 @@ import picocli.CommandLine.Parameters;
 
 /** The job image's command line: {@code worker} in pods, {@code run} on a laptop, {@code bench}. */
 @Command(name = "parallel-job", mixinStandardHelpOptions = true, version = "parallel-job 0.1.0",
-        subcommands = {Main.Run.class, Main.Worker.class, Main.Sidecar.class, Main.BenchCmd.class},
+        subcommands = {Main.Run.class, Main.Worker.class, Main.Sidecar.class, Main.MpiLaunch.class, Main.MpiRankCmd.class,
+                Main.BenchCmd.class},
         description = "Runs ParallelJob tasks: locally from a manifest, or as one part inside a pod.")
 public final class Main implements Runnable {
     @CommandLine.Spec
@@ -109,6 +110,22 @@ public final class Main implements Runnable {
             // A native sidecar lives until the pod's main container ends; the kubelet then stops it.
             Thread.sleep(Long.MAX_VALUE);
             return 0;
+        }
+    }
+
+    @Command(name = "mpi-launch", description = "The MPI launcher pod: wait for the workers, run mpirun, report rank 0's summary.")
+    static final class MpiLaunch implements Callable<Integer> {
+        @Override
+        public Integer call() throws Exception {
+            return new dev.parallel.job.mpi.MpiLauncher(System.getenv(), System.out, System.err).run();
+        }
+    }
+
+    @Command(name = "mpi-rank", description = "One MPI rank (started by mpirun from mpi-launch).")
+    static final class MpiRankCmd implements Callable<Integer> {
+        @Override
+        public Integer call() throws Exception {
+            return dev.parallel.job.mpi.MpiRank.main(new String[0]);
         }
     }
 

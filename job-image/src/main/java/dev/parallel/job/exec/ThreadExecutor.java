@@ -28,6 +28,7 @@ public final class ThreadExecutor implements TaskExecutor {
         AtomicInteger next = new AtomicInteger();
         Attempts attempts = new Attempts(fn, options, () -> cancelled);
         int n = Math.min(options.workers(), Math.max(1, tasks.size()));
+        List<Thread> mine = new ArrayList<>();
         synchronized (workers) {
             for (int w = 0; w < n; w++) {
                 Thread t = new Thread(() -> {
@@ -35,14 +36,18 @@ public final class ThreadExecutor implements TaskExecutor {
                     while ((i = next.getAndIncrement()) < tasks.size()) sink.accept(attempts.run(tasks.get(i)));
                 }, "pj-worker-" + w);
                 t.setDaemon(true);
-                workers.add(t);
+                mine.add(t);
             }
-            workers.forEach(Thread::start);
+            workers.addAll(mine);
+            mine.forEach(Thread::start);
         }
         try {
-            for (Thread t : List.copyOf(workers)) t.join();
+            for (Thread t : mine) t.join();
         } finally {
             attempts.close();
+            synchronized (workers) {
+                workers.removeAll(mine); // the executor runs again (MPI dynamic mode hands out chunks)
+            }
         }
     }
 

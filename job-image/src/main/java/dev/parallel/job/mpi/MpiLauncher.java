@@ -1,0 +1,206 @@
+package dev.parallel.job.mpi;
+
+import dev.parallel.api.contract.PartSummary;
+import dev.parallel.api.contract.PodContract;
+import dev.parallel.api.contract.TaskResult;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The launcher pod: waits until every worker's sshd answers, writes the hostfile, runs mpirun with one
+ * rank per slot ({@link MpiRank} in each), forwards rank 0's output to its own log (where the operator
+ * gathers per-task results) and turns rank 0's summary into this pod's termination message, exactly
+ * like a worker pod of an Indexed Job. Exit codes follow WorkerJob: 0 all tasks succeeded, 1 tasks
+ * failed (final), 2 mpirun failed (the pod is retried per spec), 3 workers never became reachable.
+ */
+public final class MpiLauncher {
+    public static final int EXIT_TASKS_FAILED = 1;
+    public static final int EXIT_MPI_FAILED = 2;
+    public static final int EXIT_WORKERS_UNREACHABLE = 3;
+    /** Debian's Open MPI keeps libmpi_java.so here (the image adds the unversioned link). */
+    static final String DEFAULT_LIBRARY_PATH = "/usr/lib/x86_64-linux-gnu/openmpi/lib";
+
+    private final Map<String, String> env;
+    private final PrintStream out;
+    private final PrintStream err;
+
+    public MpiLauncher(Map<String, String> env, PrintStream out, PrintStream err) {
+        this.env = env;
+        this.out = out;
+        this.err = err;
+    }
+
+    public int run() throws IOException, InterruptedException {
+        PodContract.fromEnv(env); // a contract problem fails here, before any rank starts
+        List<String> hosts = List.of(env.getOrDefault(PodContract.MPI_HOSTS, "").split(","))
+                .stream().map(String::strip).filter(h -> !h.isEmpty()).toList();
+        if (hosts.isEmpty()) return fail(EXIT_MPI_FAILED, PodContract.MPI_HOSTS + " names no worker");
+        int slots = Integer.parseInt(env.getOrDefault(PodContract.MPI_SLOTS, "1").strip());
+        int waitSeconds = Integer.parseInt(env.getOrDefault(PodContract.MPI_WAIT_SECONDS, "300").strip());
+
+        List<String> unreachable = waitForWorkers(hosts, waitSeconds);
+        if (!unreachable.isEmpty()) {
+            return fail(EXIT_WORKERS_UNREACHABLE, "MPI workers not reachable on port " + PodContract.SSH_PORT
+                    + " after " + waitSeconds + " s: " + String.join(", ", unreachable));
+        }
+        Path hostfile = Files.createTempFile("pj-hostfile", "");
+        Files.write(hostfile, hosts.stream().map(h -> h + " slots=" + slots).toList());
+        List<String> cmd = command(hostfile, hosts.size() * slots);
+        out.println("mpirun: " + hosts.size() + " workers x " + slots + " slots = " + hosts.size() * slots + " ranks");
+        out.flush();
+
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().putAll(mcaDefaults());
+        env.forEach((k, v) -> {
+            if (k.startsWith("PJ_") || k.startsWith("OMPI_")) pb.environment().put(k, v);
+        });
+        Process mpirun = pb.start();
+        Thread onSigterm = new Thread(() -> stop(mpirun), "pj-sigterm");
+        Runtime.getRuntime().addShutdownHook(onSigterm);
+        Deque<String> lastErrors = new ArrayDeque<>();
+        Thread errPump = pump(mpirun.getErrorStream(), line -> {
+            err.println(line);
+            synchronized (lastErrors) {
+                lastErrors.addLast(line);
+                if (lastErrors.size() > 8) lastErrors.removeFirst();
+            }
+        });
+        String summary = null;
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(mpirun.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                if (line.startsWith(PodContract.SUMMARY_LOG_PREFIX)) {
+                    summary = line.substring(PodContract.SUMMARY_LOG_PREFIX.length());
+                } else {
+                    out.println(line);
+                }
+            }
+        }
+        int code = mpirun.waitFor();
+        errPump.join(2000);
+        out.flush();
+        try {
+            Runtime.getRuntime().removeShutdownHook(onSigterm);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook runs: mpirun is being stopped
+        }
+        if (summary != null && code == 0) {
+            PartSummary s = PartSummary.decode(summary);
+            writeSummary(s.encode());
+            out.println("summary " + s.encode());
+            return s.failed() == 0 ? 0 : EXIT_TASKS_FAILED;
+        }
+        String tail;
+        synchronized (lastErrors) {
+            tail = String.join(" | ", lastErrors);
+        }
+        return fail(EXIT_MPI_FAILED, "mpirun exited with " + code + (tail.isEmpty() ? "" : ": " + tail));
+    }
+
+    /** mpirun with the hostfile; every contract variable is forwarded to the ranks (ssh does not carry env). */
+    List<String> command(Path hostfile, int ranks) {
+        List<String> cmd = new ArrayList<>(List.of("mpirun", "--hostfile", hostfile.toString(), "-np",
+                Integer.toString(ranks), "--oversubscribe", "--bind-to", "none"));
+        env.keySet().stream().filter(k -> k.startsWith("PJ_")).sorted().forEach(k -> cmd.addAll(List.of("-x", k)));
+        String java = ProcessHandle.current().info().command().orElse("java");
+        cmd.addAll(List.of(java, "-XX:+UseSerialGC",
+                "-Djava.library.path=" + env.getOrDefault("PJ_MPI_JAVA_LIBRARY_PATH", DEFAULT_LIBRARY_PATH),
+                "-cp", System.getProperty("java.class.path"), "dev.parallel.job.cli.Main", "mpi-rank"));
+        return cmd;
+    }
+
+    /**
+     * Open MPI settings for pods: TCP between pods and shared memory within one (without the single-copy
+     * mechanism the default seccomp profile forbids), no ssh between workers (only the launcher holds
+     * the route to every pod), and names kept as the headless Service gives them.
+     */
+    static Map<String, String> mcaDefaults() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("OMPI_MCA_btl", "self,vader,tcp");
+        m.put("OMPI_MCA_btl_vader_single_copy_mechanism", "none");
+        m.put("OMPI_MCA_plm_rsh_no_tree_spawn", "1");
+        m.put("OMPI_MCA_orte_keep_fqdn_hostnames", "1");
+        m.put("OMPI_MCA_plm_rsh_args", "-p " + PodContract.SSH_PORT);
+        return m;
+    }
+
+    /** Waits until every host resolves and accepts TCP on the sshd port; returns those that never did. */
+    private List<String> waitForWorkers(List<String> hosts, int waitSeconds) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
+        List<String> pending = new ArrayList<>(hosts);
+        if (waitSeconds <= 0) return List.of();
+        long lastReport = 0;
+        while (true) {
+            pending.removeIf(MpiLauncher::reachable);
+            if (pending.isEmpty()) return List.of();
+            if (System.nanoTime() > deadline) return pending;
+            if (System.nanoTime() - lastReport > TimeUnit.SECONDS.toNanos(10)) {
+                out.println("waiting for MPI workers: " + String.join(", ", pending));
+                out.flush();
+                lastReport = System.nanoTime();
+            }
+            Thread.sleep(500);
+        }
+    }
+
+    private static boolean reachable(String host) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(host, PodContract.SSH_PORT), 2000);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private int fail(int code, String message) {
+        err.println("launcher: " + message);
+        try {
+            writeSummary(TaskResult.truncate(message, 2000));
+        } catch (IOException e) {
+            err.println("cannot write summary: " + e.getMessage());
+        }
+        return code;
+    }
+
+    private void writeSummary(String text) throws IOException {
+        String file = env.getOrDefault(PodContract.SUMMARY_FILE, PodContract.DEFAULT_SUMMARY_FILE);
+        if (file.isEmpty()) return;
+        Files.writeString(Path.of(file), text, StandardCharsets.UTF_8);
+    }
+
+    private static void stop(Process mpirun) {
+        mpirun.destroy(); // SIGTERM: mpirun stops every rank
+        try {
+            if (!mpirun.waitFor(20, TimeUnit.SECONDS)) mpirun.destroyForcibly();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static Thread pump(InputStream in, java.util.function.Consumer<String> sink) {
+        Thread t = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) sink.accept(line);
+            } catch (IOException ignored) {
+                // the process ended
+            }
+        }, "mpirun-stderr");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+}

@@ -1,0 +1,204 @@
+package dev.parallel.job.mpi;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.parallel.api.contract.Json;
+import dev.parallel.api.contract.PartSummary;
+import dev.parallel.api.contract.PodContract;
+import dev.parallel.api.contract.Reducer;
+import dev.parallel.api.contract.TaskResult;
+import dev.parallel.api.contract.WorkerConfig;
+import dev.parallel.api.tasks.Partition;
+import dev.parallel.api.tasks.Task;
+import dev.parallel.api.v1alpha1.ExecutorKind;
+import dev.parallel.api.v1alpha1.MpiSpec;
+import dev.parallel.api.v1alpha1.ReduceOp;
+import dev.parallel.job.ResultCollector;
+import dev.parallel.job.exec.CpuLimit;
+import dev.parallel.job.exec.ExecOptions;
+import dev.parallel.job.exec.Executors;
+import dev.parallel.job.exec.TaskExecutor;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.StringWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One MPI rank, as the tutorial's mpi4py programs are written. Static: rank r runs its
+ * distribute_tasks block on a thread pool, then counts and the reduction are combined with
+ * MPI_Allreduce (collect, and anything not numeric, with MPI_Gather) and every task's result line is
+ * gathered to rank 0. Dynamic (MPICommExecutor): rank 0 hands out chunks of tasks on demand and the
+ * other ranks send back results with each request. Rank 0 prints the per-task result lines and the
+ * run's summary to stdout, which mpirun forwards to the launcher pod (MpiLauncher).
+ */
+public final class MpiRank {
+    static final int TAG_REQUEST = 1;
+    static final int TAG_WORK = 2;
+
+    private final Collectives mpi;
+    private final WorkerConfig config;
+    private final PrintStream out;
+    private final int threads;
+
+    MpiRank(Collectives mpi, WorkerConfig config, PrintStream out, Map<String, String> env) {
+        this.mpi = mpi;
+        this.config = config;
+        this.out = out;
+        // Ranks sharing a pod share its CPUs: Open MPI says how many ranks this node hosts.
+        int local = parse(env.get("OMPI_COMM_WORLD_LOCAL_SIZE"), 1);
+        this.threads = config.threads() > 0 ? config.threads() : Math.max(1, CpuLimit.available() / Math.max(1, local));
+    }
+
+    /** The rank's entry point (mpirun ... parallel-job mpi-rank): MPI_Init, run, MPI_Finalize. */
+    public static int main(String[] args) throws Exception {
+        Map<String, String> env = System.getenv();
+        WorkerConfig c = PodContract.fromEnv(env);
+        MpiSpec.Mode mode = MpiSpec.Mode.of(env.getOrDefault(PodContract.MPI_MODE, MpiSpec.Mode.STATIC.value()));
+        try (OpenMpi mpi = OpenMpi.init(args)) {
+            new MpiRank(mpi, c, System.out, env).run(mode);
+        }
+        return 0;
+    }
+
+    void run(MpiSpec.Mode mode) throws IOException, InterruptedException {
+        long t0 = System.nanoTime();
+        List<Task> all = config.partTasks();
+        if (mode == MpiSpec.Mode.DYNAMIC && mpi.size() > 1) {
+            if (mpi.rank() == 0) dispatch(all, t0);
+            else work(all);
+        } else {
+            runStatic(all, t0);
+        }
+    }
+
+    private void runStatic(List<Task> all, long t0) throws IOException, InterruptedException {
+        Partition.Block b = Partition.block(all.size(), mpi.size(), mpi.rank());
+        List<Task> mine = all.subList((int) b.start(), (int) b.end());
+        StringWriter lines = new StringWriter();
+        ResultCollector local = new ResultCollector(config.reduce(), lines, null);
+        executor().run(mine, local);
+
+        long[] counts = mpi.allReduce(new long[] {local.ok(), local.failed(), local.retries()}, ReduceOp.SUM);
+        JsonNode reduced = reduceAcrossRanks(local.partial());
+        byte[][] results = mpi.gather(lines.toString().getBytes(StandardCharsets.UTF_8));
+        if (mpi.rank() != 0) return;
+
+        // Rank 0 re-reads the gathered lines for the results file, the log and the failed-task list;
+        // the counts and the reduction are the collectives' (the check below keeps them honest).
+        ResultCollector merged = new ResultCollector(ReduceOp.NONE, resultsFile(), out);
+        for (byte[] r : results) {
+            for (String line : new String(r, StandardCharsets.UTF_8).split("\n")) {
+                if (!line.isEmpty()) merged.accept(Json.MAPPER.readValue(line, TaskResult.class));
+            }
+        }
+        if (merged.ok() != counts[0] || merged.failed() != counts[1]) {
+            throw new IllegalStateException("gathered " + merged.done() + " results, allreduce counted "
+                    + (counts[0] + counts[1]));
+        }
+        PartSummary s = merged.summary(0, all.size(), millis(t0), name("static"), null);
+        finish(new PartSummary(0, all.size(), counts[0], counts[1], counts[2], reduced, false, s.failedTasks(),
+                s.failedTasksTruncated(), s.millis(), s.executor(), s.note()), merged);
+    }
+
+    /** sum/min/max of numbers: MPI_Allreduce; collect, or results that are not numbers: MPI_Gather to rank 0. */
+    private JsonNode reduceAcrossRanks(JsonNode partial) throws IOException {
+        ReduceOp op = config.reduce();
+        if (op == ReduceOp.NONE) return null;
+        RankReduction.Layout layout = null;
+        if (op != ReduceOp.COLLECT) {
+            List<String> shapes = new ArrayList<>();
+            for (byte[] s : mpi.allGather(String.valueOf(RankReduction.shape(partial)).getBytes(StandardCharsets.UTF_8))) {
+                String v = new String(s, StandardCharsets.UTF_8);
+                shapes.add("null".equals(v) ? null : v);
+            }
+            layout = RankReduction.agree(shapes);
+        }
+        if (layout != null) {
+            long[] l = mpi.allReduce(RankReduction.longs(partial, layout, op), op);
+            double[] d = mpi.allReduce(RankReduction.doubles(partial, layout, op), op);
+            return RankReduction.rebuild(layout, l, d);
+        }
+        byte[][] partials = mpi.gather(partial == null ? new byte[0] : Json.MAPPER.writeValueAsBytes(partial));
+        if (partials == null) return null;
+        Reducer reducer = new Reducer(op);
+        JsonNode acc = null;
+        for (byte[] p : partials) {
+            if (p.length > 0) acc = reducer.merge(acc, Json.MAPPER.readTree(p));
+        }
+        return acc;
+    }
+
+    /** Rank 0 in dynamic mode: hands out chunks until none are left, then tells each rank to stop. */
+    private void dispatch(List<Task> all, long t0) throws IOException {
+        ResultCollector collector = new ResultCollector(config.reduce(), resultsFile(), out);
+        int workers = mpi.size() - 1;
+        int next = 0;
+        int stopped = 0;
+        while (stopped < workers) {
+            Collectives.Received m = mpi.receiveAny(TAG_REQUEST);
+            String[] lines = new String(m.bytes(), StandardCharsets.UTF_8).split("\n");
+            int want = Integer.parseInt(lines[0].substring("want ".length()).strip());
+            for (int i = 1; i < lines.length; i++) {
+                if (!lines[i].isEmpty()) collector.accept(Json.MAPPER.readValue(lines[i], TaskResult.class));
+            }
+            // Guided self-scheduling: big chunks first, small ones at the end so uneven tasks balance.
+            int remaining = all.size() - next;
+            int chunk = Math.min(remaining, Math.max(1, Math.min(want, remaining / (2 * workers))));
+            mpi.send(new long[] {next, chunk}, m.source(), TAG_WORK);
+            if (chunk == 0) stopped++;
+            next += chunk;
+        }
+        finish(collector.summary(0, all.size(), millis(t0), name("dynamic"), null), collector);
+    }
+
+    /** Any other rank in dynamic mode: asks for work, runs it on its threads, sends results with the next request. */
+    private void work(List<Task> all) throws InterruptedException {
+        TaskExecutor executor = executor();
+        String done = "";
+        while (true) {
+            mpi.send(("want " + threads + "\n" + done).getBytes(StandardCharsets.UTF_8), 0, TAG_REQUEST);
+            long[] w = mpi.receiveLongs(2, 0, TAG_WORK);
+            if (w[1] == 0) return;
+            StringWriter lines = new StringWriter();
+            executor.run(all.subList((int) w[0], (int) (w[0] + w[1])), new ResultCollector(ReduceOp.NONE, lines, null));
+            done = lines.toString();
+        }
+    }
+
+    private void finish(PartSummary summary, ResultCollector collector) throws IOException {
+        collector.close();
+        out.println(PodContract.SUMMARY_LOG_PREFIX + summary.encode());
+        out.flush();
+    }
+
+    private TaskExecutor executor() {
+        return Executors.create(ExecutorKind.THREADS, config.kernel(), config.command(),
+                new ExecOptions(threads, config.retries(), config.taskTimeoutSeconds()));
+    }
+
+    private Writer resultsFile() throws IOException {
+        if (config.resultsFile() == null) return null;
+        Path p = Path.of(config.resultsFile());
+        if (p.getParent() != null) Files.createDirectories(p.getParent());
+        return Files.newBufferedWriter(p, StandardCharsets.UTF_8);
+    }
+
+    private String name(String mode) {
+        return "mpi " + mode + " x " + mpi.size() + " ranks (threads x " + threads + ")";
+    }
+
+    private static long millis(long t0) { return (System.nanoTime() - t0) / 1_000_000; }
+
+    private static int parse(String v, int dflt) {
+        try {
+            return v == null ? dflt : Integer.parseInt(v.strip());
+        } catch (NumberFormatException e) {
+            return dflt;
+        }
+    }
+}

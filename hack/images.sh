@@ -13,9 +13,10 @@ PAUSE_IMAGE=registry.k8s.io/pause:3.10
 JOB_IMAGE=${JOB_IMAGE:-docker.io/parallel-dev/job:0.1.0}
 OPERATOR_IMAGE=${OPERATOR_IMAGE:-docker.io/parallel-dev/operator:0.1.0}
 BUSYBOX_IMAGE=docker.io/parallel-dev/busybox:1.35
-# Packages of the base image: a JRE for the job image and the operator; coreutils for command tasks.
-BASE_PACKAGES=openjdk-17-jre-headless,ca-certificates
-base_key=$(echo "bookworm $BASE_PACKAGES v1" | sha256sum | cut -c1-12)
+# Packages of the base image: a JRE for the job image and the operator; coreutils for command tasks;
+# Open MPI and OpenSSH for executor: mpi (launcher and worker pods).
+BASE_PACKAGES=openjdk-17-jre-headless,ca-certificates,openmpi-bin,libopenmpi3,openssh-server,openssh-client
+base_key=$(echo "bookworm $BASE_PACKAGES v2" | sha256sum | cut -c1-12)
 BASE_TAR=$cache/base-$base_key.layer.tar
 
 log() { echo "[images] $*"; }
@@ -51,7 +52,12 @@ base() {
   # Trim what a container never uses; add the unprivileged user job pods run as.
   rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/* "$dir"/usr/share/doc/* \
     "$dir"/usr/share/man/* "$dir"/usr/share/locale/* "$dir"/dev/* "$dir"/proc/* "$dir"/sys/*
-  echo "app:x:1000:1000:app:/app:/usr/sbin/nologin" >> "$dir/etc/passwd"
+  # A login shell: mpirun starts its daemons on the workers through ssh as this user.
+  echo "app:x:1000:1000:app:/app:/bin/sh" >> "$dir/etc/passwd"
+  # The image's own ssh host keys would be shared by every pod: each ParallelJob brings its own.
+  rm -f "$dir"/etc/ssh/ssh_host_*
+  # Debian ships libmpi_java.so.40 without the unversioned name that System.loadLibrary looks for.
+  ln -sf ../../libmpi_java.so.40 "$dir/usr/lib/x86_64-linux-gnu/openmpi/lib/libmpi_java.so"
   echo "app:x:1000:" >> "$dir/etc/group"
   tar -C "$dir" --numeric-owner -cf "$BASE_TAR.part" . && mv "$BASE_TAR.part" "$BASE_TAR"
   rm -rf "$dir"
@@ -70,7 +76,14 @@ job() {
   base
   local jar=$root/job-image/target/parallel-job.jar
   [[ -f $jar ]] || { echo "missing $jar: run mvn package first" >&2; exit 1; }
-  app_layer "$cache/job-app.layer.tar" "$jar" app/parallel-job.jar
+  local tmp; tmp=$(mktemp -d)
+  mkdir -p "$tmp/app" "$tmp/etc/ssh/ssh_config.d" "$tmp/etc/ssh/parallel-job"
+  cp "$jar" "$tmp/app/parallel-job.jar"
+  cp "$root/job-image/src/main/docker/ssh/sshd_config" "$tmp/etc/ssh/parallel-job/sshd_config"
+  cp "$root/job-image/src/main/docker/ssh/ssh_config" "$tmp/etc/ssh/ssh_config.d/parallel-job.conf"
+  chmod -R a+rX "$tmp"
+  tar -C "$tmp" --owner=0 --group=0 --sort=name --mtime=@0 -cf "$cache/job-app.layer.tar" .
+  rm -rf "$tmp"
   "$here/image-tar.py" --tag "$JOB_IMAGE" --layer "$BASE_TAR" --layer "$cache/job-app.layer.tar" \
     --entrypoint '["/usr/bin/java", "-XX:MaxRAMPercentage=70", "-XX:+ExitOnOutOfMemoryError", "-jar", "/app/parallel-job.jar"]' \
     --user 1000:1000 --workdir /app "$cache/job.tar"

@@ -31,6 +31,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: [""]
   resources: [configmaps]
   verbs: [get, list, watch, create, update]
+# executor: mpi: a fresh SSH key pair per ParallelJob (created and deleted, never read) and the
+# headless Service that names the worker pods.
+- apiGroups: [""]
+  resources: [secrets, services]
+  verbs: [create, delete]
 - apiGroups: ["", events.k8s.io]
   resources: [events]
   verbs: [create, patch]

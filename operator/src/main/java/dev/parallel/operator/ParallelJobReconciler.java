@@ -9,6 +9,8 @@ import dev.parallel.operator.events.EventRecorder;
 import dev.parallel.operator.gather.Gathered;
 import dev.parallel.operator.gather.Gatherer;
 import dev.parallel.operator.gather.ResultsStore;
+import dev.parallel.operator.plan.MpiSshSecret;
+import dev.parallel.operator.plan.MpiWorkers;
 import dev.parallel.operator.plan.Names;
 import dev.parallel.operator.plan.Plan;
 import dev.parallel.operator.plan.Planner;
@@ -85,6 +87,7 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
         Phase before = previous == null ? null : previous.phase;
         boolean sameGeneration = previous != null && Objects.equals(previous.observedGeneration, pj.getMetadata().getGeneration());
         if (before != null && before.isTerminal() && sameGeneration) {
+            stopMpiWorkers(pj, List.copyOf(ctx.getSecondaryResources(Job.class)));
             return UpdateControl.noUpdate(); // finished: status is final, children may be gone (TTL)
         }
 
@@ -115,22 +118,126 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
         String ns = pj.getMetadata().getNamespace();
         ConfigMap results = client.configMaps().inNamespace(ns).withName(Names.resultsConfigMap(pj)).get();
         if (results == null) results = createIfAbsent(ResultsStore.empty(pj));
-        Job job = ctx.getSecondaryResource(Job.class, "jobs").orElse(null);
-        if (job == null) {
+        List<Job> jobs = List.copyOf(ctx.getSecondaryResources(Job.class));
+        List<Pod> allPods = List.copyOf(ctx.getSecondaryResources(Pod.class));
+        Job job = byName(jobs, Names.job(pj));
+        StatusCalculator.Waiting waiting = null;
+        if (job == null && WorkerJob.mpi(pj)) {
+            var mpi = new MpiDeployer(pj, plan, byName(jobs, Names.mpiWorkers(pj)), MpiWorkers.pods(pj, allPods));
+            if (mpi.workersFailed() != null) {
+                stopMpiWorkers(pj, List.of(mpi.workers));
+                return fail(pj, "MpiWorkersFailed", mpi.workersFailed(), EventReason.Failed);
+            }
+            if (mpi.timedOut(Instant.now())) {
+                stopMpiWorkers(pj, List.of(mpi.workers));
+                return fail(pj, "MpiWorkersNotReady", mpi.waitingMessage(), EventReason.Failed);
+            }
+            if (!mpi.allReady()) {
+                waiting = new StatusCalculator.Waiting("WaitingForMpiWorkers", mpi.waitingMessage());
+            }
+        }
+        if (job == null && waiting == null) {
             if (pj.getSpec().tasks.items != null) createIfAbsent(TasksConfigMap.build(pj, plan));
             job = createIfAbsent(WorkerJob.build(pj, plan, settings));
-            events.record(pj, EventReason.JobCreated, "created Indexed Job " + job.getMetadata().getName() + ": "
-                    + plan.tasks() + " tasks in " + plan.parts() + " pods, " + plan.parallelism() + " at a time");
+            if (WorkerJob.mpi(pj)) {
+                events.record(pj, EventReason.MpiLauncherCreated, "all " + pj.getSpec().mpi.workers
+                        + " MPI workers Ready: created launcher Job " + job.getMetadata().getName() + " (mpirun, "
+                        + pj.getSpec().mpi.ranks() + " ranks)");
+            } else {
+                events.record(pj, EventReason.JobCreated, "created Indexed Job " + job.getMetadata().getName() + ": "
+                        + plan.tasks() + " tasks in " + plan.parts() + " pods, " + plan.parallelism() + " at a time");
+            }
         }
-        job = syncSuspend(pj, job, previous);
+        if (job != null) job = syncSuspend(pj, job, previous);
 
-        List<Pod> pods = List.copyOf(ctx.getSecondaryResources(Pod.class));
+        // The parts are the pods of our Job (for executor: mpi, the launcher's, not the workers').
+        List<Pod> workerPods = MpiWorkers.pods(pj, allPods);
+        List<Pod> pods = allPods.stream().filter(p -> !workerPods.contains(p)).toList();
         Gathered gathered = new Gatherer(client, settings.maxResultsBytes()).gather(pj, plan, job, pods, results);
         ParallelJobStatus status = StatusCalculator.compute(pj, plan, job, gathered, previous, Instant.now(),
-                Names.resultsConfigMap(pj));
+                Names.resultsConfigMap(pj), waiting);
+        if (status.phase.isTerminal()) stopMpiWorkers(pj, jobs);
         if (status.phase != before) onPhaseChange(pj, before, status);
+        if (waiting != null && sameStatus(previous, status)) {
+            return UpdateControl.<ParallelJob>noUpdate().rescheduleAfter(java.time.Duration.ofSeconds(5));
+        }
         if (sameStatus(previous, status)) return UpdateControl.noUpdate();
         return patchStatus(pj, status);
+    }
+
+    /** executor: mpi: the SSH Secret, the headless Service and the workers Job, created before the launcher. */
+    private final class MpiDeployer {
+        private final ParallelJob pj;
+        private final Job workers;
+        private final List<Pod> workerPods;
+
+        MpiDeployer(ParallelJob pj, Plan plan, Job workers, List<Pod> workerPods) {
+            this.pj = pj;
+            this.workerPods = workerPods;
+            if (workers == null) {
+                createSecretOnce(MpiSshSecret.build(pj));
+                createIfAbsent(MpiWorkers.service(pj));
+                if (pj.getSpec().tasks.items != null) createIfAbsent(TasksConfigMap.build(pj, plan));
+                workers = createIfAbsent(MpiWorkers.job(pj, plan, settings));
+                events.record(pj, EventReason.MpiWorkersCreated, "created " + pj.getSpec().mpi.workers
+                        + " MPI worker pods (Job " + workers.getMetadata().getName() + "); the launcher starts when all are Ready");
+            }
+            this.workers = workers;
+        }
+
+        boolean allReady() { return MpiWorkers.ready(workerPods) >= pj.getSpec().mpi.workers; }
+
+        String workersFailed() {
+            var failed = workers.getStatus() == null || workers.getStatus().getConditions() == null ? null
+                    : workers.getStatus().getConditions().stream()
+                            .filter(c -> "Failed".equals(c.getType()) && "True".equals(c.getStatus())).findFirst().orElse(null);
+            return failed == null ? null : "the MPI workers Job " + workers.getMetadata().getName() + " failed: "
+                    + failed.getReason() + (failed.getMessage() == null ? "" : " (" + failed.getMessage() + ")");
+        }
+
+        boolean timedOut(Instant now) {
+            String created = workers.getMetadata().getCreationTimestamp();
+            return created != null && !allReady() && Instant.parse(created)
+                    .plusSeconds(pj.getSpec().mpi.workersReadyTimeoutOrDefault()).isBefore(now);
+        }
+
+        String waitingMessage() {
+            return MpiWorkers.ready(workerPods) + " of " + pj.getSpec().mpi.workers + " MPI workers Ready (timeout "
+                    + pj.getSpec().mpi.workersReadyTimeoutOrDefault() + " s); not Ready: "
+                    + MpiWorkers.notReady(pj, workerPods);
+        }
+    }
+
+    /**
+     * The launcher finished (or the run failed): sshd in the workers would run forever, so their Job is
+     * scaled to zero (the Job controller deletes the pods), and the SSH keys and Service go.
+     */
+    private void stopMpiWorkers(ParallelJob pj, List<Job> jobs) {
+        if (!WorkerJob.mpi(pj)) return;
+        Job workers = byName(jobs, Names.mpiWorkers(pj));
+        if (workers == null || Integer.valueOf(0).equals(workers.getSpec().getParallelism())) return;
+        String ns = pj.getMetadata().getNamespace();
+        client.batch().v1().jobs().inNamespace(ns).withName(workers.getMetadata().getName())
+                .edit(j -> {
+                    j.getSpec().setParallelism(0);
+                    return j;
+                });
+        client.secrets().inNamespace(ns).withName(Names.mpiSecret(pj)).delete();
+        client.services().inNamespace(ns).withName(Names.mpiService(pj)).delete();
+        events.record(pj, EventReason.MpiWorkersStopped, "the run ended: stopped the MPI worker pods, deleted the SSH keys");
+    }
+
+    /** Secrets are created, never read: the operator holds no permission to read any Secret. */
+    private void createSecretOnce(io.fabric8.kubernetes.api.model.Secret secret) {
+        try {
+            client.resource(secret).create();
+        } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+            if (e.getCode() != 409) throw e;
+        }
+    }
+
+    private static Job byName(List<Job> jobs, String name) {
+        return jobs.stream().filter(j -> name.equals(j.getMetadata().getName())).findFirst().orElse(null);
     }
 
     /** Flips Job.spec.suspend when the user flips spec.suspend; a queue controller's suspend is left alone. */

@@ -3,6 +3,9 @@ package dev.parallel.operator.events;
 /** The few event reasons the operator emits, each on a transition only. */
 public enum EventReason {
     JobCreated("Normal"),
+    MpiWorkersCreated("Normal"),
+    MpiLauncherCreated("Normal"),
+    MpiWorkersStopped("Normal"),
     Running("Normal"),
     Suspended("Normal"),
     Resumed("Normal"),

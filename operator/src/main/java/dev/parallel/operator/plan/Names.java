@@ -37,6 +37,20 @@ public final class Names {
 
     public static String resultsConfigMap(ParallelJob pj) { return job(pj) + "-results"; }
 
+    /** executor: mpi: the worker pods' Indexed Job (pods are named and resolvable as {@code <this>-<index>}). */
+    public static String mpiWorkers(ParallelJob pj) { return job(pj) + "-worker"; }
+
+    /** executor: mpi: the headless Service that gives the worker pods their DNS names. */
+    public static String mpiService(ParallelJob pj) { return job(pj) + "-mpi"; }
+
+    /** executor: mpi: the per-ParallelJob SSH keys. */
+    public static String mpiSecret(ParallelJob pj) { return job(pj) + "-ssh"; }
+
+    /** executor: mpi: worker i's host name as the launcher's hostfile lists it. */
+    public static String mpiHost(ParallelJob pj, int index) {
+        return mpiWorkers(pj) + "-" + index + "." + mpiService(pj) + "." + pj.getMetadata().getNamespace() + ".svc";
+    }
+
     public static Map<String, String> labels(ParallelJob pj, String component) {
         Map<String, String> l = new LinkedHashMap<>();
         l.put(LABEL_NAME, "parallel-job");

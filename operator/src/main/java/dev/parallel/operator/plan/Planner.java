@@ -14,8 +14,10 @@ public final class Planner {
     public static Plan plan(ParallelJob pj, String configMapText) throws IOException {
         ParallelJobSpec s = pj.getSpec();
         long tasks = SpecTasks.taskList(s, configMapText).size();
-        int parts = Partition.parts(tasks, s.pods, s.tasksPerPod, s.parallelismOrDefault());
-        int parallelism = Math.min(parts, s.parallelismOrDefault());
+        // executor: mpi: one launcher pod is the single part; the ranks split the tasks among themselves.
+        boolean mpi = s.mpi != null;
+        int parts = mpi ? 1 : Partition.parts(tasks, s.pods, s.tasksPerPod, s.parallelismOrDefault());
+        int parallelism = mpi ? 1 : Math.min(parts, s.parallelismOrDefault());
         if (s.tasks.items != null) {
             return new Plan(tasks, parts, parallelism, Names.tasksConfigMap(pj), "tasks.jsonl");
         }

@@ -4,6 +4,7 @@ import dev.parallel.api.contract.CommandInImage;
 import dev.parallel.api.contract.PodContract;
 import dev.parallel.api.contract.WorkerConfig;
 import dev.parallel.api.tasks.SpecTasks;
+import dev.parallel.api.v1alpha1.ExecutorKind;
 import dev.parallel.api.v1alpha1.ParallelJob;
 import dev.parallel.api.v1alpha1.ParallelJobSpec;
 import dev.parallel.operator.OperatorSettings;
@@ -12,7 +13,11 @@ import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
+import io.fabric8.kubernetes.api.model.PodSecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.SecurityContext;
+import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.Volume;
@@ -36,6 +41,8 @@ public final class WorkerJob {
     /** The worker's exit code when tasks failed after their in-pod retries: the index fails, no pod retry. */
     public static final int EXIT_TASKS_FAILED = 1;
     static final String CONTAINER = "worker";
+    /** executor: mpi: the same Job shape runs one launcher pod (mpirun) instead of the parts. */
+    static final String LAUNCHER = "launcher";
     /** The job image beside a user's image (command tasks in any image): see CommandInImage. */
     static final String SIDECAR = "pj-tasks";
 
@@ -43,7 +50,7 @@ public final class WorkerJob {
 
     public static Job build(ParallelJob pj, Plan plan, OperatorSettings settings) {
         ParallelJobSpec s = pj.getSpec();
-        Map<String, String> labels = Names.labels(pj, "worker");
+        Map<String, String> labels = Names.labels(pj, mpi(pj) ? LAUNCHER : "worker");
         Map<String, String> podLabels = new LinkedHashMap<>();
         if (s.podLabels != null) podLabels.putAll(s.podLabels);
         podLabels.putAll(labels); // ours win: the operator finds pods by them
@@ -54,8 +61,13 @@ public final class WorkerJob {
     /** Whether the tasks run in the user's image (command + image) rather than in the job image. */
     public static boolean inUserImage(ParallelJob pj) { return pj.getSpec().image != null; }
 
+    public static boolean mpi(ParallelJob pj) { return pj.getSpec().executorOrDefault() == ExecutorKind.MPI; }
+
+    /** The container that runs the part (or, for executor: mpi, mpirun). */
+    static String mainContainer(ParallelJob pj) { return mpi(pj) ? LAUNCHER : CONTAINER; }
+
     /** The container whose log carries the per-task result lines. */
-    public static String resultsContainer(ParallelJob pj) { return inUserImage(pj) ? SIDECAR : CONTAINER; }
+    public static String resultsContainer(ParallelJob pj) { return inUserImage(pj) ? SIDECAR : mainContainer(pj); }
 
     public static OwnerReference ownerReference(ParallelJob pj) {
         return new OwnerReferenceBuilder()
@@ -80,6 +92,7 @@ public final class WorkerJob {
                 PodContract.DEFAULT_RESULTS_FILE, PodContract.DEFAULT_SUMMARY_FILE);
         List<EnvVar> env = new ArrayList<>();
         PodContract.toEnv(c).forEach((k, v) -> env.add(new EnvVarBuilder().withName(k).withValue(v).build()));
+        if (mpi(pj)) MpiWorkers.launcherEnv(pj).forEach((k, v) -> env.add(new EnvVarBuilder().withName(k).withValue(v).build()));
         if (s.env != null) env.addAll(s.env);
         return env;
     }
@@ -104,7 +117,7 @@ public final class WorkerJob {
                         .withBackoffLimitPerIndex(s.retriesOrDefault())
                         .withMaxFailedIndexes(Math.min(plan.parts(), s.maxFailedTasksOrDefault()))
                         .withNewPodFailurePolicy()
-                            .withRules(podFailureRules())
+                            .withRules(podFailureRules(mainContainer(pj)))
                         .endPodFailurePolicy()
                         .withActiveDeadlineSeconds(s.activeDeadlineSeconds)
                         .withTtlSecondsAfterFinished(s.ttlSecondsAfterFinished)
@@ -123,13 +136,7 @@ public final class WorkerJob {
                                 .withTolerations(s.tolerations)
                                 .withAffinity(s.affinity)
                                 .withImagePullSecrets(s.imagePullSecrets)
-                                .withNewSecurityContext()
-                                    .withRunAsNonRoot(true)
-                                    .withRunAsUser(settings.jobPodUser())
-                                    .withRunAsGroup(settings.jobPodUser())
-                                    .withFsGroup(settings.jobPodUser())
-                                    .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
-                                .endSecurityContext()
+                                .withSecurityContext(podSecurity(settings))
                                 .withInitContainers(inUserImage(pj) ? List.of(sidecar()) : List.of())
                                 .withContainers(inUserImage(pj) ? userContainer() : container())
                                 .withVolumes(volumes())
@@ -140,22 +147,21 @@ public final class WorkerJob {
         }
 
         private Container container() {
+            List<VolumeMount> m = new ArrayList<>(mounts());
+            if (mpi(pj)) m.add(sshMount());
             return new ContainerBuilder()
-                    .withName(CONTAINER)
+                    .withName(mainContainer(pj))
                     .withImage(settings.jobImage())
                     .withImagePullPolicy(settings.jobImagePullPolicy())
-                    // The job image's entrypoint is the parallel-job CLI; "worker" runs this pod's part.
-                    .withArgs("worker")
+                    // The job image's entrypoint is the parallel-job CLI; "worker" runs this pod's part,
+                    // "mpi-launch" runs mpirun over the MPI worker pods (the ranks use their resources).
+                    .withArgs(mpi(pj) ? "mpi-launch" : "worker")
                     .withEnv(env(pj, plan))
-                    .withResources(resources())
-                    .withVolumeMounts(mounts())
+                    .withResources(mpi(pj) ? launcherResources() : resources(pj, settings))
+                    .withVolumeMounts(m)
                     .withTerminationMessagePath(PodContract.DEFAULT_SUMMARY_FILE)
                     .withTerminationMessagePolicy("File")
-                    .withNewSecurityContext()
-                        .withAllowPrivilegeEscalation(false)
-                        .withReadOnlyRootFilesystem(true)
-                        .withNewCapabilities().withDrop("ALL").endCapabilities()
-                    .endSecurityContext()
+                    .withSecurityContext(containerSecurity())
                     .build();
         }
 
@@ -172,7 +178,7 @@ public final class WorkerJob {
                     .withImagePullPolicy(settings.jobImagePullPolicy())
                     .withCommand("/bin/sh", "-c", CommandInImage.RUNNER)
                     .withEnv(env)
-                    .withResources(resources())
+                    .withResources(resources(pj, settings))
                     .withVolumeMounts(
                             new VolumeMountBuilder().withName("run").withMountPath(CommandInImage.RUN_DIR).build(),
                             new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build())
@@ -202,47 +208,94 @@ public final class WorkerJob {
                     .build();
         }
 
-        private ResourceRequirements resources() {
-            ResourceRequirements r = pj.getSpec().resources;
-            if (r != null && ((r.getRequests() != null && !r.getRequests().isEmpty())
-                    || (r.getLimits() != null && !r.getLimits().isEmpty()))) {
-                return r;
-            }
-            return new ResourceRequirementsBuilder()
-                    .addToRequests("cpu", new Quantity(settings.defaultCpu()))
-                    .addToRequests("memory", new Quantity(settings.defaultMemory()))
-                    .addToLimits("memory", new Quantity(settings.defaultMemory()))
-                    .build();
-        }
-
-        private List<VolumeMount> mounts() {
-            List<VolumeMount> m = new ArrayList<>();
-            m.add(new VolumeMountBuilder().withName("work").withMountPath(PodContract.WORK_DIR).build());
-            m.add(new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build());
-            if (plan.hasTaskFile()) {
-                m.add(new VolumeMountBuilder().withName("tasks").withMountPath(PodContract.TASKS_DIR).withReadOnly(true)
-                        .build());
-            }
-            return m;
-        }
+        private List<VolumeMount> mounts() { return WorkerJob.mounts(plan); }
 
         private List<Volume> volumes() {
-            List<Volume> v = new ArrayList<>();
-            v.add(new VolumeBuilder().withName("work").withNewEmptyDir().endEmptyDir().build());
-            v.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().withMedium("Memory").withSizeLimit(new Quantity("64Mi"))
-                    .endEmptyDir().build());
+            List<Volume> v = WorkerJob.volumes(plan);
             if (inUserImage(pj)) v.add(new VolumeBuilder().withName("run").withNewEmptyDir().endEmptyDir().build());
-            if (plan.hasTaskFile()) {
-                v.add(new VolumeBuilder().withName("tasks").withNewConfigMap()
-                        .withName(plan.tasksConfigMap())
-                        .addNewItem().withKey(plan.tasksKey()).withPath(PodContract.TASKS_FILE_NAME).endItem()
-                        .endConfigMap().build());
-            }
+            if (mpi(pj)) v.add(sshVolume(pj));
             return v;
         }
     }
 
-    static List<PodFailurePolicyRule> podFailureRules() {
+    /** The restricted Pod Security profile, for every pod the operator creates. */
+    static PodSecurityContext podSecurity(OperatorSettings settings) {
+        return new PodSecurityContextBuilder()
+                .withRunAsNonRoot(true)
+                .withRunAsUser(settings.jobPodUser())
+                .withRunAsGroup(settings.jobPodUser())
+                .withFsGroup(settings.jobPodUser())
+                .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+                .build();
+    }
+
+    static SecurityContext containerSecurity() {
+        return new SecurityContextBuilder()
+                .withAllowPrivilegeEscalation(false)
+                .withReadOnlyRootFilesystem(true)
+                .withNewCapabilities().withDrop("ALL").endCapabilities()
+                .build();
+    }
+
+    /** The spec's resources, else the operator's defaults: where the tasks run. */
+    static ResourceRequirements resources(ParallelJob pj, OperatorSettings settings) {
+        ResourceRequirements r = pj.getSpec().resources;
+        if (r != null && ((r.getRequests() != null && !r.getRequests().isEmpty())
+                || (r.getLimits() != null && !r.getLimits().isEmpty()))) {
+            return r;
+        }
+        return new ResourceRequirementsBuilder()
+                .addToRequests("cpu", new Quantity(settings.defaultCpu()))
+                .addToRequests("memory", new Quantity(settings.defaultMemory()))
+                .addToLimits("memory", new Quantity(settings.defaultMemory()))
+                .build();
+    }
+
+    /** mpirun and a JVM that relays rank 0's output: the ranks themselves run in the worker pods. */
+    private static ResourceRequirements launcherResources() {
+        return new ResourceRequirementsBuilder()
+                .addToRequests("cpu", new Quantity("100m"))
+                .addToRequests("memory", new Quantity("256Mi"))
+                .addToLimits("memory", new Quantity("512Mi")).build();
+    }
+
+    /** Scratch (work), /tmp and the task file: what every job-image container mounts. */
+    static List<VolumeMount> mounts(Plan plan) {
+        List<VolumeMount> m = new ArrayList<>();
+        m.add(new VolumeMountBuilder().withName("work").withMountPath(PodContract.WORK_DIR).build());
+        m.add(new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build());
+        if (plan.hasTaskFile()) {
+            m.add(new VolumeMountBuilder().withName("tasks").withMountPath(PodContract.TASKS_DIR).withReadOnly(true)
+                    .build());
+        }
+        return m;
+    }
+
+    static List<Volume> volumes(Plan plan) {
+        List<Volume> v = new ArrayList<>();
+        v.add(new VolumeBuilder().withName("work").withNewEmptyDir().endEmptyDir().build());
+        v.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().withMedium("Memory").withSizeLimit(new Quantity("64Mi"))
+                .endEmptyDir().build());
+        if (plan.hasTaskFile()) {
+            v.add(new VolumeBuilder().withName("tasks").withNewConfigMap()
+                    .withName(plan.tasksConfigMap())
+                    .addNewItem().withKey(plan.tasksKey()).withPath(PodContract.TASKS_FILE_NAME).endItem()
+                    .endConfigMap().build());
+        }
+        return v;
+    }
+
+    /** The SSH Secret, 0440 root:fsGroup: readable by the pod's user, and ssh accepts a key it does not own. */
+    static Volume sshVolume(ParallelJob pj) {
+        return new VolumeBuilder().withName("ssh").withNewSecret().withSecretName(Names.mpiSecret(pj))
+                .withDefaultMode(0440).endSecret().build();
+    }
+
+    static VolumeMount sshMount() {
+        return new VolumeMountBuilder().withName("ssh").withMountPath(PodContract.SSH_DIR).withReadOnly(true).build();
+    }
+
+    static List<PodFailurePolicyRule> podFailureRules(String container) {
         return List.of(
                 // Evictions, preemption, node drains: not the task's fault, does not use up a retry.
                 new PodFailurePolicyRuleBuilder().withAction("Ignore")
@@ -250,7 +303,7 @@ public final class WorkerJob {
                         .build(),
                 // The worker ran every task and some failed after their retries: final for this index.
                 new PodFailurePolicyRuleBuilder().withAction("FailIndex")
-                        .withNewOnExitCodes().withContainerName(CONTAINER).withOperator("In")
+                        .withNewOnExitCodes().withContainerName(container).withOperator("In")
                         .withValues(EXIT_TASKS_FAILED).endOnExitCodes()
                         .build());
     }

@@ -23,8 +23,16 @@ import java.util.List;
 public final class StatusCalculator {
     private StatusCalculator() {}
 
+    /** Why there is no Job yet, when the operator holds it back on purpose (MPI workers not Ready). */
+    public record Waiting(String reason, String message) {}
+
     public static ParallelJobStatus compute(ParallelJob pj, Plan plan, Job job, Gathered g, ParallelJobStatus previous,
                                             Instant now, String resultsConfigMap) {
+        return compute(pj, plan, job, g, previous, now, resultsConfigMap, null);
+    }
+
+    public static ParallelJobStatus compute(ParallelJob pj, Plan plan, Job job, Gathered g, ParallelJobStatus previous,
+                                            Instant now, String resultsConfigMap, Waiting waiting) {
         ParallelJobSpec spec = pj.getSpec();
         ParallelJobStatus s = new ParallelJobStatus();
         s.observedGeneration = pj.getMetadata().getGeneration();
@@ -89,8 +97,8 @@ public final class StatusCalculator {
                     : "the Job is suspended by a queue controller (e.g. Kueue); it resumes when admitted";
         } else if (job == null) {
             s.phase = Phase.Pending;
-            reason = "Creating";
-            message = "creating the Job";
+            reason = waiting != null ? waiting.reason() : "Creating";
+            message = waiting != null ? waiting.message() : "creating the Job";
         } else if (running > 0 || !g.finals().isEmpty() || g.firstStart() != null) {
             s.phase = Phase.Running;
             reason = "PodsRunning";
@@ -100,7 +108,8 @@ public final class StatusCalculator {
             reason = "PodsPending";
             message = "waiting for pods to be scheduled and started";
         }
-        c.set("Running", s.phase == Phase.Running, s.phase == Phase.Running ? reason : s.phase.name(), message);
+        c.set("Running", s.phase == Phase.Running,
+                s.phase == Phase.Running || s.phase == Phase.Pending ? reason : s.phase.name(), message);
         c.set("Suspended", s.phase == Phase.Suspended, s.phase == Phase.Suspended ? reason : "NotSuspended",
                 s.phase == Phase.Suspended ? message : "not suspended");
         c.set("Complete", s.phase == Phase.Succeeded, s.phase == Phase.Succeeded ? reason : "NotComplete",

@@ -1,0 +1,176 @@
+package dev.parallel.operator.plan;
+
+import dev.parallel.api.contract.PodContract;
+import dev.parallel.api.v1alpha1.MpiSpec;
+import dev.parallel.api.v1alpha1.ParallelJob;
+import dev.parallel.operator.OperatorSettings;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+/**
+ * Pure: the worker side of executor: mpi. The workers are an Indexed Job rather than a StatefulSet:
+ * each pod gets a stable host name ({@code <job>-worker-<i>}) through the headless Service, the Job
+ * controller replaces a deleted or crashed worker under the same name, and the operator can stop them
+ * all by scaling the Job to zero when the launcher finishes (a StatefulSet would restart them forever).
+ * Each worker runs only sshd; mpirun in the launcher pod starts the ranks in them.
+ */
+public final class MpiWorkers {
+    public static final String COMPONENT = "mpi-worker";
+    static final String CONTAINER = "mpi-worker";
+    private static final String SSHD_CONFIG = "/etc/ssh/parallel-job/sshd_config";
+
+    private MpiWorkers() {}
+
+    static MpiSpec mpi(ParallelJob pj) { return pj.getSpec().mpi; }
+
+    /** Selects the worker pods (for the Service and for readiness). */
+    static Map<String, String> selector(ParallelJob pj) {
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put(Names.LABEL_INSTANCE, Names.job(pj));
+        s.put(Names.LABEL_COMPONENT, COMPONENT);
+        return s;
+    }
+
+    /** Headless, and publishing pods before they are Ready: their names must resolve while sshd starts. */
+    public static Service service(ParallelJob pj) {
+        return new ServiceBuilder()
+                .withNewMetadata()
+                    .withName(Names.mpiService(pj))
+                    .withNamespace(pj.getMetadata().getNamespace())
+                    .withLabels(Names.labels(pj, COMPONENT))
+                    .withOwnerReferences(WorkerJob.ownerReference(pj))
+                .endMetadata()
+                .withNewSpec()
+                    .withClusterIP("None")
+                    .withPublishNotReadyAddresses(true)
+                    .withSelector(selector(pj))
+                    .addNewPort().withName("ssh").withPort(PodContract.SSH_PORT)
+                        .withTargetPort(new IntOrString(PodContract.SSH_PORT)).endPort()
+                .endSpec()
+                .build();
+    }
+
+    public static Job job(ParallelJob pj, Plan plan, OperatorSettings settings) {
+        int workers = mpi(pj).workers;
+        Map<String, String> podLabels = new LinkedHashMap<>();
+        if (pj.getSpec().podLabels != null) podLabels.putAll(pj.getSpec().podLabels);
+        podLabels.putAll(Names.labels(pj, COMPONENT));
+        List<VolumeMount> mounts = new ArrayList<>(WorkerJob.mounts(plan));
+        mounts.add(WorkerJob.sshMount());
+        var volumes = WorkerJob.volumes(plan);
+        volumes.add(WorkerJob.sshVolume(pj));
+        return new JobBuilder()
+                .withNewMetadata()
+                    .withName(Names.mpiWorkers(pj))
+                    .withNamespace(pj.getMetadata().getNamespace())
+                    .withLabels(Names.labels(pj, COMPONENT))
+                    .withOwnerReferences(WorkerJob.ownerReference(pj))
+                .endMetadata()
+                .withNewSpec()
+                    .withCompletionMode("Indexed")
+                    .withCompletions(workers)
+                    .withParallelism(workers)
+                    // A deleted or crashed worker is replaced under the same name; a worker that keeps
+                    // failing (say, sshd cannot start) fails this Job and so the ParallelJob.
+                    .withBackoffLimit(workers + 6)
+                    .withActiveDeadlineSeconds(pj.getSpec().activeDeadlineSeconds)
+                    .withNewTemplate()
+                        .withNewMetadata().withLabels(podLabels).withAnnotations(pj.getSpec().podAnnotations).endMetadata()
+                        .withNewSpec()
+                            .withRestartPolicy("Never")
+                            .withSubdomain(Names.mpiService(pj))
+                            .withServiceAccountName(pj.getSpec().serviceAccountName)
+                            .withAutomountServiceAccountToken(false)
+                            .withEnableServiceLinks(false)
+                            .withNodeSelector(pj.getSpec().nodeSelector)
+                            .withTolerations(pj.getSpec().tolerations)
+                            .withAffinity(pj.getSpec().affinity)
+                            .withImagePullSecrets(pj.getSpec().imagePullSecrets)
+                            .withSecurityContext(WorkerJob.podSecurity(settings))
+                            .addNewContainer()
+                                .withName(CONTAINER)
+                                .withImage(settings.jobImage())
+                                .withImagePullPolicy(settings.jobImagePullPolicy())
+                                .withCommand("/usr/sbin/sshd", "-D", "-e", "-f", SSHD_CONFIG)
+                                .withEnv(pj.getSpec().env)
+                                .addNewPort().withName("ssh").withContainerPort(PodContract.SSH_PORT).endPort()
+                                .withNewReadinessProbe()
+                                    .withNewTcpSocket().withPort(new IntOrString(PodContract.SSH_PORT)).endTcpSocket()
+                                    .withPeriodSeconds(2)
+                                .endReadinessProbe()
+                                // The ranks run here: the task resources belong to the workers.
+                                .withResources(WorkerJob.resources(pj, settings))
+                                .withVolumeMounts(mounts)
+                                .withSecurityContext(WorkerJob.containerSecurity())
+                            .endContainer()
+                            .withVolumes(volumes)
+                        .endSpec()
+                    .endTemplate()
+                .endSpec()
+                .build();
+    }
+
+    /** What the launcher needs beyond the pod contract: where the ranks go and how. */
+    static Map<String, String> launcherEnv(ParallelJob pj) {
+        MpiSpec m = mpi(pj);
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put(PodContract.MPI_HOSTS, IntStream.range(0, m.workers).mapToObj(i -> Names.mpiHost(pj, i))
+                .collect(Collectors.joining(",")));
+        env.put(PodContract.MPI_SLOTS, Integer.toString(m.slotsOrDefault()));
+        env.put(PodContract.MPI_MODE, m.modeOrDefault().value());
+        env.put(PodContract.MPI_WAIT_SECONDS, Integer.toString(m.workersReadyTimeoutOrDefault()));
+        return env;
+    }
+
+    /** The worker pods of this ParallelJob among {@code pods}. */
+    public static List<Pod> pods(ParallelJob pj, List<Pod> pods) {
+        return pods.stream().filter(p -> p.getMetadata().getLabels() != null
+                && COMPONENT.equals(p.getMetadata().getLabels().get(Names.LABEL_COMPONENT))).toList();
+    }
+
+    /** Worker indexes that have a Ready pod that is not being deleted. */
+    public static long ready(List<Pod> workerPods) {
+        return workerPods.stream()
+                .filter(p -> p.getMetadata().getDeletionTimestamp() == null && p.getStatus() != null
+                        && p.getStatus().getConditions() != null
+                        && p.getStatus().getConditions().stream()
+                                .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus())))
+                .map(p -> p.getMetadata().getAnnotations() == null ? null
+                        : p.getMetadata().getAnnotations().get(Names.ANNOTATION_COMPLETION_INDEX))
+                .filter(java.util.Objects::nonNull).distinct().count();
+    }
+
+    /** Why the workers are not all Ready, for the condition: the first pods that are not, and their state. */
+    public static String notReady(ParallelJob pj, List<Pod> workerPods) {
+        List<String> out = new ArrayList<>();
+        for (Pod p : workerPods) {
+            boolean ready = ready(List.of(p)) > 0;
+            if (ready || out.size() >= 3) continue;
+            String why = p.getStatus() == null ? "no status" : p.getStatus().getPhase();
+            if (p.getStatus() != null && p.getStatus().getContainerStatuses() != null) {
+                for (var cs : p.getStatus().getContainerStatuses()) {
+                    if (cs.getState() != null && cs.getState().getWaiting() != null) {
+                        why = cs.getState().getWaiting().getReason() + ": " + cs.getState().getWaiting().getMessage();
+                    }
+                }
+            } else if (p.getStatus() != null && p.getStatus().getConditions() != null) {
+                for (var c : p.getStatus().getConditions()) {
+                    if ("PodScheduled".equals(c.getType()) && "False".equals(c.getStatus())) why = c.getMessage();
+                }
+            }
+            out.add(p.getMetadata().getName() + " (" + why + ")");
+        }
+        return workerPods.isEmpty() ? "no worker pod yet" : String.join(", ", out);
+    }
+}

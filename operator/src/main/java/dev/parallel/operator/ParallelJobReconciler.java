@@ -175,8 +175,8 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
             this.pj = pj;
             this.workerPods = workerPods;
             if (workers == null) {
-                createSecretOnce(MpiSshSecret.build(pj));
-                createIfAbsent(MpiWorkers.service(pj));
+                createOnce(MpiSshSecret.build(pj));
+                createOnce(MpiWorkers.service(pj));
                 if (pj.getSpec().tasks.items != null) createIfAbsent(TasksConfigMap.build(pj, plan));
                 workers = createIfAbsent(MpiWorkers.job(pj, plan, settings));
                 events.record(pj, EventReason.MpiWorkersCreated, "created " + pj.getSpec().mpi.workers
@@ -227,10 +227,10 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
         events.record(pj, EventReason.MpiWorkersStopped, "the run ended: stopped the MPI worker pods, deleted the SSH keys");
     }
 
-    /** Secrets are created, never read: the operator holds no permission to read any Secret. */
-    private void createSecretOnce(io.fabric8.kubernetes.api.model.Secret secret) {
+    /** Created, never read (Secrets, Services): the operator holds no permission to read them. */
+    private void createOnce(io.fabric8.kubernetes.api.model.HasMetadata object) {
         try {
-            client.resource(secret).create();
+            client.resource(object).create();
         } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
             if (e.getCode() != 409) throw e;
         }

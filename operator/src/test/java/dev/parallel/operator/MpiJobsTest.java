@@ -63,7 +63,8 @@ class MpiJobsTest {
         assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
         assertThat(pod.getSecurityContext().getFsGroup()).isEqualTo(1000L);
         var c = pod.getContainers().get(0);
-        assertThat(c.getCommand()).startsWith("/usr/sbin/sshd", "-D");
+        assertThat(c.getCommand()).startsWith("/bin/sh", "-c");
+        assertThat(c.getCommand().get(2)).contains("/usr/sbin/sshd -D").endsWith("exit 1");
         assertThat(c.getReadinessProbe().getTcpSocket().getPort().getIntVal()).isEqualTo(PodContract.SSH_PORT);
         assertThat(c.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
         assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();

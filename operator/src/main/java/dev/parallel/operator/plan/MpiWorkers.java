@@ -28,7 +28,13 @@ import java.util.stream.IntStream;
 public final class MpiWorkers {
     public static final String COMPONENT = "mpi-worker";
     static final String CONTAINER = "mpi-worker";
-    private static final String SSHD_CONFIG = "/etc/ssh/parallel-job/sshd_config";
+    /**
+     * sshd in the foreground, but never "succeeding": sshd exits 0 on SIGTERM, which would complete the
+     * worker's index and leave the launcher without its host. A stopped or crashed worker exits non-zero,
+     * so the Job controller replaces it under the same name.
+     */
+    static final String SSHD = "trap 'kill -TERM $pid; wait $pid; exit 143' TERM; "
+            + "/usr/sbin/sshd -D -e -f /etc/ssh/parallel-job/sshd_config & pid=$!; wait $pid; exit 1";
 
     private MpiWorkers() {}
 
@@ -102,7 +108,7 @@ public final class MpiWorkers {
                                 .withName(CONTAINER)
                                 .withImage(settings.jobImage())
                                 .withImagePullPolicy(settings.jobImagePullPolicy())
-                                .withCommand("/usr/sbin/sshd", "-D", "-e", "-f", SSHD_CONFIG)
+                                .withCommand("/bin/sh", "-c", SSHD)
                                 .withEnv(pj.getSpec().env)
                                 .addNewPort().withName("ssh").withContainerPort(PodContract.SSH_PORT).endPort()
                                 .withNewReadinessProbe()

@@ -1,0 +1,119 @@
+package dev.parallel.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.parallel.api.v1alpha1.ParallelJob;
+import dev.parallel.api.v1alpha1.Phase;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * executor: mpi on the real cluster (the happy path of each MPI example runs in ExamplesE2ETest):
+ * workers disturbed before and during mpirun, and nothing left running afterwards.
+ */
+class MpiE2ETest {
+    static final String NS = "default";
+
+    /** 2 workers x 1 slot, 8 tasks of 1.5 s on one thread per rank: about 6 s of mpirun to disturb. */
+    static String slowMpiJob(String name, int retries, int tasks) {
+        return """
+                apiVersion: parallel.dev/v1alpha1
+                kind: ParallelJob
+                metadata: {name: %s}
+                spec:
+                  kernel: sleep
+                  params: {millis: 1500}
+                  tasks: {range: {start: 0, end: %d, param: index}}
+                  reduce: sum
+                  executor: mpi
+                  mpi: {workers: 2, slotsPerWorker: 1}
+                  threadsPerPod: 1
+                  retriesPerTask: %d
+                """.formatted(name, tasks, retries);
+    }
+
+    static List<Pod> workerPods(String name) {
+        return Cluster.client().pods().inNamespace(NS).withLabel("parallel.dev/job-name", name)
+                .withLabel("app.kubernetes.io/component", "mpi-worker").list().getItems();
+    }
+
+    static Job launcher(String name) { return Cluster.client().batch().v1().jobs().inNamespace(NS).withName(name).get(); }
+
+    static void fresh(String name) {
+        if (Cluster.get(NS, name) != null) Cluster.deleteAndWait(NS, name);
+    }
+
+    /** After the run: no worker pod runs and the SSH keys and Service are gone. */
+    static void nothingLeftRunning(String name) {
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            assertThat(workerPods(name)).as("worker pods after the run").isEmpty();
+            assertThat(Cluster.client().secrets().inNamespace(NS).withName(name + "-ssh").get()).isNull();
+            assertThat(Cluster.client().services().inNamespace(NS).withName(name + "-mpi").get()).isNull();
+        });
+    }
+
+    @Test
+    void aWorkerDeletedBeforeTheLauncherStartsDelaysItAndTheResultIsExact() throws Exception {
+        String name = "e2e-mpi-early";
+        fresh(name);
+        FaultsE2ETest.apply(slowMpiJob(name, 0, 4));
+        Pod first = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                .until(() -> workerPods(name).stream().filter(p -> p.getMetadata().getName().contains("-worker-0-"))
+                        .findFirst().orElse(null), p -> p != null);
+        assertThat(launcher(name)).as("the launcher waits for Ready workers").isNull();
+        Cluster.client().pods().inNamespace(NS).resource(first).withGracePeriod(0).delete();
+
+        ParallelJob pj = Cluster.awaitPhase(NS, name, Duration.ofMinutes(3), Phase.Succeeded, Phase.Failed);
+        assertThat(pj.getStatus().phase).as("%s", pj.getStatus().conditions).isEqualTo(Phase.Succeeded);
+        assertThat(pj.getStatus().result.getValue()).isEqualTo(6000); // 4 x 1500 ms, each counted once
+        assertThat(launcher(name).getStatus().getFailed()).as("the launcher never failed").isNull();
+        nothingLeftRunning(name);
+        Cluster.deleteAndWait(NS, name);
+    }
+
+    @Test
+    void aWorkerKilledMidRunFailsTheJobWithAClearConditionWhenNoRetryIsAllowed() throws Exception {
+        String name = "e2e-mpi-killed";
+        fresh(name);
+        FaultsE2ETest.apply(slowMpiJob(name, 0, 8));
+        killAWorkerWhileMpirunRuns(name);
+        ParallelJob pj = Cluster.awaitPhase(NS, name, Duration.ofMinutes(3), Phase.Succeeded, Phase.Failed);
+        assertThat(pj.getStatus().phase).isEqualTo(Phase.Failed);
+        var failed = pj.getStatus().conditions.stream().filter(c -> "Failed".equals(c.getType())).findFirst().orElseThrow();
+        assertThat(failed.getStatus()).isEqualTo("True");
+        assertThat(pj.getStatus().failedTasks).as("the reason names mpirun").isNotEmpty();
+        assertThat(pj.getStatus().failedTasks.get(0).reason).contains("mpirun exited");
+        nothingLeftRunning(name);
+        Cluster.deleteAndWait(NS, name);
+    }
+
+    @Test
+    void aWorkerKilledMidRunIsRetriedWhenTheSpecAllowsAndTheResultIsExact() throws Exception {
+        String name = "e2e-mpi-retried";
+        fresh(name);
+        FaultsE2ETest.apply(slowMpiJob(name, 1, 8));
+        killAWorkerWhileMpirunRuns(name);
+        ParallelJob pj = Cluster.awaitPhase(NS, name, Duration.ofMinutes(4), Phase.Succeeded, Phase.Failed);
+        assertThat(pj.getStatus().phase).as("%s", pj.getStatus().conditions).isEqualTo(Phase.Succeeded);
+        assertThat(pj.getStatus().result.getValue()).isEqualTo(12000); // 8 x 1500 ms: the rerun counted once
+        assertThat(launcher(name).getStatus().getFailed()).as("one launcher pod failed, then the retry ran").isEqualTo(1);
+        nothingLeftRunning(name);
+        Cluster.deleteAndWait(NS, name);
+    }
+
+    /** Waits until the launcher's mpirun has started the ranks, then SIGKILLs worker 1 (grace period 0). */
+    private static void killAWorkerWhileMpirunRuns(String name) throws Exception {
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).until(() -> {
+            var pods = Cluster.client().pods().inNamespace(NS).withLabel("batch.kubernetes.io/job-name", name).list().getItems();
+            return pods.stream().anyMatch(p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase()));
+        });
+        Thread.sleep(3000); // mpirun and the ranks up, tasks under way
+        Pod victim = workerPods(name).stream().filter(p -> p.getMetadata().getName().contains("-worker-1-")).findFirst()
+                .orElseThrow();
+        Cluster.client().pods().inNamespace(NS).resource(victim).withGracePeriod(0).delete();
+    }
+}

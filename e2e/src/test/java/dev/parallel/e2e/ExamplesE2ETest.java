@@ -71,7 +71,11 @@ class ExamplesE2ETest {
                         && "ParallelJob".equals(e.getInvolvedObject().getKind())
                         && pj.getMetadata().getUid().equals(e.getInvolvedObject().getUid()))
                 .map(Event::getReason).toList();
-        assertThat(reasons).contains("JobCreated", "Succeeded");
+        if (manifest.getSpec().mpi != null) {
+            assertThat(reasons).contains("MpiWorkersCreated", "MpiLauncherCreated", "MpiWorkersStopped", "Succeeded");
+        } else {
+            assertThat(reasons).contains("JobCreated", "Succeeded");
+        }
         if (manifest.getSpec().suspended()) assertThat(reasons).contains("Resumed");
         assertThat(reasons.stream().filter("Succeeded"::equals).count()).isEqualTo(1);
 

@@ -55,6 +55,71 @@ public final class Bench {
         double ps = median(() -> time(ExecutorKind.PROCESSES, Kernel.SLEEP, emptyFew, workers));
         out.printf(Locale.ROOT, "dispatch overhead, processes: %.2f us/task (%d empty tasks, %d processes, incl. JVM start)%n",
                 ps * 1e6 / emptyFew.size(), emptyFew.size(), workers);
+        mpi();
+    }
+
+    /**
+     * executor: mpi on this machine: mpirun starting N rank JVMs on localhost (what a launcher does over
+     * worker pods, minus ssh and the network), against the thread executor on the same pi tasks.
+     * Skipped, with the reason, where Open MPI is not installed.
+     */
+    private void mpi() throws InterruptedException {
+        out.println();
+        java.nio.file.Path lib;
+        try {
+            lib = dev.parallel.job.mpi.MpiLauncher.javaLibraryPath();
+        } catch (IllegalStateException | java.io.IOException e) {
+            out.println("mpi: skipped (" + e.getMessage() + ")");
+            return;
+        }
+        long samples = quick ? 1_000_000 : 20_000_000L;
+        int count = 16;
+        List<Task> tasks = tasks(count, i -> obj().put("samples", samples).put("seed", 42));
+        ResultCollector ref = new ResultCollector(ReduceOp.SUM, null, null);
+        Executors.create(ExecutorKind.THREADS, Kernel.PI, null, new ExecOptions(workers, 0, 0)).run(tasks, ref);
+        double thr = median(() -> time(ExecutorKind.THREADS, Kernel.PI, tasks, workers));
+        out.printf(Locale.ROOT, "# executor: mpi vs threads, pi %d tasks x %d samples (mpirun on localhost, incl. rank JVM start)%n",
+                count, samples);
+        out.println("| run | ranks x threads | seconds | vs threads in one JVM |");
+        out.println("|---|---|---|---|");
+        out.printf(Locale.ROOT, "| threads | 1 x %d | %.3f | 1.00x |%n", workers, thr);
+        for (String[] run : new String[][] {{"static", "4", "1"}, {"dynamic", "4", "1"}, {"static", "2", "1"}, {"static", "1", "2"}}) {
+            double t = median(() -> mpiRun(lib, run[0], Integer.parseInt(run[1]), Integer.parseInt(run[2]), count, samples,
+                    ref.partial()));
+            out.printf(Locale.ROOT, "| mpi %s | %s x %s | %.3f | %.2fx |%n", run[0], run[1], run[2], t, thr / t);
+        }
+    }
+
+    private double mpiRun(java.nio.file.Path lib, String mode, int ranks, int threads, int count, long samples,
+                          com.fasterxml.jackson.databind.JsonNode expected) throws InterruptedException {
+        try {
+            java.nio.file.Path summary = java.nio.file.Files.createTempFile("pj-bench", ".summary");
+            java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
+            env.put(dev.parallel.api.contract.PodContract.KERNEL, "pi");
+            env.put(dev.parallel.api.contract.PodContract.PARAMS, "{\"samples\":" + samples + ",\"seed\":42}");
+            env.put(dev.parallel.api.contract.PodContract.RANGE, "{\"start\":0,\"end\":" + count + ",\"param\":\"task\"}");
+            env.put(dev.parallel.api.contract.PodContract.THREADS, Integer.toString(threads));
+            env.put(dev.parallel.api.contract.PodContract.SUMMARY_FILE, summary.toString());
+            env.put(dev.parallel.api.contract.PodContract.RESULTS_FILE, summary + ".results");
+            env.put(dev.parallel.api.contract.PodContract.MPI_HOSTS, "localhost");
+            env.put(dev.parallel.api.contract.PodContract.MPI_SLOTS, Integer.toString(ranks));
+            env.put(dev.parallel.api.contract.PodContract.MPI_MODE, mode);
+            env.put(dev.parallel.api.contract.PodContract.MPI_WAIT_SECONDS, "0");
+            env.put("PJ_MPI_JAVA_LIBRARY_PATH", lib.toString());
+            env.put("OMPI_ALLOW_RUN_AS_ROOT", "1");
+            env.put("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+            PrintStream quiet = new PrintStream(java.io.OutputStream.nullOutputStream());
+            long t0 = System.nanoTime();
+            int code = new dev.parallel.job.mpi.MpiLauncher(env, quiet, quiet).run();
+            double s = (System.nanoTime() - t0) / 1e9;
+            var got = dev.parallel.api.contract.PartSummary.decode(java.nio.file.Files.readString(summary)).partial();
+            if (code != 0 || !expected.equals(got)) {
+                throw new IllegalStateException("mpi " + mode + " run gave " + got + " (exit " + code + "), threads " + expected);
+            }
+            return s;
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private void kernel(String name, Kernel k, int count, LongFunction<ObjectNode> params) throws InterruptedException {

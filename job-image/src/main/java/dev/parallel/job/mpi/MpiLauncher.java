@@ -111,6 +111,24 @@ public final class MpiLauncher {
         return fail(EXIT_MPI_FAILED, "mpirun exited with " + code + (tail.isEmpty() ? "" : ": " + tail));
     }
 
+    /**
+     * Outside the image (tests, benchmarks): a folder with the unversioned libmpi_java.so link that
+     * Debian's libopenmpi3 lacks; fails with what to install when Open MPI is missing.
+     */
+    public static Path javaLibraryPath() throws IOException {
+        Path nativeLib = Path.of("/usr/lib/x86_64-linux-gnu/libmpi_java.so.40");
+        boolean mpirun = List.of(System.getenv().getOrDefault("PATH", "").split(":")).stream()
+                .anyMatch(d -> Files.isExecutable(Path.of(d, "mpirun")));
+        if (!mpirun || !Files.exists(nativeLib)) {
+            throw new IllegalStateException("Open MPI not installed: apt-get install openmpi-bin libopenmpi3");
+        }
+        Path dir = Files.createTempDirectory("pj-mpi-lib");
+        Files.createSymbolicLink(dir.resolve("libmpi_java.so"), nativeLib);
+        dir.toFile().deleteOnExit();
+        dir.resolve("libmpi_java.so").toFile().deleteOnExit();
+        return dir;
+    }
+
     /** mpirun with the hostfile; every contract variable is forwarded to the ranks (ssh does not carry env). */
     List<String> command(Path hostfile, int ranks) {
         List<String> cmd = new ArrayList<>(List.of("mpirun", "--hostfile", hostfile.toString(), "-np",

@@ -78,10 +78,7 @@ class MpiE2ETest {
     @Test
     void aWorkerKilledMidRunFailsTheJobWithAClearConditionWhenNoRetryIsAllowed() throws Exception {
         String name = "e2e-mpi-killed";
-        fresh(name);
-        FaultsE2ETest.apply(slowMpiJob(name, 0, 8));
-        killAWorkerWhileMpirunRuns(name);
-        ParallelJob pj = Cluster.awaitPhase(NS, name, Duration.ofMinutes(3), Phase.Succeeded, Phase.Failed);
+        ParallelJob pj = runAndKillAWorker(name, 0);
         assertThat(pj.getStatus().phase).isEqualTo(Phase.Failed);
         var failed = pj.getStatus().conditions.stream().filter(c -> "Failed".equals(c.getType())).findFirst().orElseThrow();
         assertThat(failed.getStatus()).isEqualTo("True");
@@ -94,15 +91,48 @@ class MpiE2ETest {
     @Test
     void aWorkerKilledMidRunIsRetriedWhenTheSpecAllowsAndTheResultIsExact() throws Exception {
         String name = "e2e-mpi-retried";
-        fresh(name);
-        FaultsE2ETest.apply(slowMpiJob(name, 1, 8));
-        killAWorkerWhileMpirunRuns(name);
-        ParallelJob pj = Cluster.awaitPhase(NS, name, Duration.ofMinutes(4), Phase.Succeeded, Phase.Failed);
+        ParallelJob pj = runAndKillAWorker(name, 1);
         assertThat(pj.getStatus().phase).as("%s", pj.getStatus().conditions).isEqualTo(Phase.Succeeded);
         assertThat(pj.getStatus().result.getValue()).isEqualTo(12000); // 8 x 1500 ms: the rerun counted once
         assertThat(launcher(name).getStatus().getFailed()).as("one launcher pod failed, then the retry ran").isEqualTo(1);
         nothingLeftRunning(name);
         Cluster.deleteAndWait(NS, name);
+    }
+
+    @Test
+    void workersThatNeverBecomeReadyFailTheJobWithAClearConditionAndNoLauncher() throws Exception {
+        String name = "e2e-mpi-unschedulable";
+        fresh(name);
+        FaultsE2ETest.apply("""
+                apiVersion: parallel.dev/v1alpha1
+                kind: ParallelJob
+                metadata: {name: %s}
+                spec:
+                  kernel: pi
+                  params: {samples: 1000, seed: 1}
+                  tasks: {range: {start: 0, end: 4, param: task}}
+                  executor: mpi
+                  mpi: {workers: 2, workersReadyTimeoutSeconds: 15}
+                  nodeSelector: {parallel.dev/no-such-node: "true"}
+                """.formatted(name));
+        Cluster.awaitPhase(NS, name, Duration.ofSeconds(60), Phase.Pending);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(Cluster.get(NS, name).getStatus().conditions)
+                .anyMatch(c -> "WaitingForMpiWorkers".equals(c.getReason())));
+        ParallelJob pj = Cluster.awaitPhase(NS, name, Duration.ofSeconds(90), Phase.Failed);
+        var failed = pj.getStatus().conditions.stream().filter(c -> "Failed".equals(c.getType())).findFirst().orElseThrow();
+        assertThat(failed.getReason()).isEqualTo("MpiWorkersNotReady");
+        assertThat(failed.getMessage()).contains("0 of 2 MPI workers Ready").contains(name + "-worker-");
+        assertThat(launcher(name)).as("no launcher without Ready workers").isNull();
+        nothingLeftRunning(name);
+        Cluster.deleteAndWait(NS, name);
+    }
+
+    /** Runs 8 slow tasks, kills worker 1 while mpirun runs, and returns the finished ParallelJob. */
+    private static ParallelJob runAndKillAWorker(String name, int retries) throws Exception {
+        fresh(name);
+        FaultsE2ETest.apply(slowMpiJob(name, retries, 8));
+        killAWorkerWhileMpirunRuns(name);
+        return Cluster.awaitPhase(NS, name, Duration.ofMinutes(4), Phase.Succeeded, Phase.Failed);
     }
 
     /** Waits until the launcher's mpirun has started the ranks, then SIGKILLs worker 1 (grace period 0). */

@@ -34,6 +34,11 @@ public final class Bench {
     }
 
     public void runAll() throws InterruptedException {
+        executors();
+        mpi();
+    }
+
+    public void executors() throws InterruptedException {
         out.printf(Locale.ROOT, "# job-image bench: %d CPUs, java %s, %d runs each (median)%n%n", workers,
                 System.getProperty("java.version"), runs);
         out.println("| kernel | tasks | sequential s | threads s | processes s | threads/seq | processes/threads |");
@@ -55,7 +60,6 @@ public final class Bench {
         double ps = median(() -> time(ExecutorKind.PROCESSES, Kernel.SLEEP, emptyFew, workers));
         out.printf(Locale.ROOT, "dispatch overhead, processes: %.2f us/task (%d empty tasks, %d processes, incl. JVM start)%n",
                 ps * 1e6 / emptyFew.size(), emptyFew.size(), workers);
-        mpi();
     }
 
     /**
@@ -63,7 +67,7 @@ public final class Bench {
      * worker pods, minus ssh and the network), against the thread executor on the same pi tasks.
      * Skipped, with the reason, where Open MPI is not installed.
      */
-    private void mpi() throws InterruptedException {
+    public void mpi() throws InterruptedException {
         out.println();
         java.nio.file.Path lib;
         try {

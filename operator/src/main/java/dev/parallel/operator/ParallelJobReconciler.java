@@ -158,11 +158,9 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
                 Names.resultsConfigMap(pj), waiting);
         if (status.phase.isTerminal()) stopMpiWorkers(pj, jobs);
         if (status.phase != before) onPhaseChange(pj, before, status);
-        if (waiting != null && sameStatus(previous, status)) {
-            return UpdateControl.<ParallelJob>noUpdate().rescheduleAfter(java.time.Duration.ofSeconds(5));
-        }
-        if (sameStatus(previous, status)) return UpdateControl.noUpdate();
-        return patchStatus(pj, status);
+        UpdateControl<ParallelJob> update = sameStatus(previous, status) ? UpdateControl.noUpdate() : patchStatus(pj, status);
+        // Waiting for MPI workers: look again even if no pod changes, so the Ready timeout fires.
+        return waiting != null ? update.rescheduleAfter(java.time.Duration.ofSeconds(5)) : update;
     }
 
     /** executor: mpi: the SSH Secret, the headless Service and the workers Job, created before the launcher. */

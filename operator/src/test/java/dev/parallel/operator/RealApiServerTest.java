@@ -96,6 +96,11 @@ class RealApiServerTest {
             empty items | kernel: pi\\ntasks: {items: []} | spec.tasks.items: Invalid value: 0: spec.tasks.items in body should have at least 1 items
             unknown kernel | kernel: fft\\ntasks: {range: {start: 0, end: 3}} | spec.kernel: Unsupported value: "fft"
             image without command | kernel: pi\\nimage: docker.io/x/y:1\\ntasks: {range: {start: 0, end: 3}} | spec.image needs spec.command
+            mpi without spec.mpi | kernel: pi\\nexecutor: mpi\\ntasks: {range: {start: 0, end: 3}} | spec.mpi goes with spec.executor: mpi
+            spec.mpi without mpi | kernel: pi\\nmpi: {workers: 2}\\ntasks: {range: {start: 0, end: 3}} | spec.mpi goes with spec.executor: mpi
+            mpi with pods | kernel: pi\\nexecutor: mpi\\nmpi: {workers: 2}\\npods: 4\\ntasks: {range: {start: 0, end: 3}} | remove spec.pods, spec.tasksPerPod, spec.parallelism and spec.image
+            mpi zero workers | kernel: pi\\nexecutor: mpi\\nmpi: {workers: 0}\\ntasks: {range: {start: 0, end: 3}} | spec.mpi.workers in body should be greater than or equal to 1
+            mpi unknown implementation | kernel: pi\\nexecutor: mpi\\nmpi: {workers: 1, implementation: mpich}\\ntasks: {range: {start: 0, end: 3}} | spec.mpi.implementation: Unsupported value: "mpich"
             """)
     void celAndSchemaRulesRejectBadSpecsWithTheirMessage(String name, String spec, String message) {
         String yaml = spec.replace("\\n", "\n");
@@ -133,6 +138,16 @@ class RealApiServerTest {
         assertThat(createdCm.getData().get("tasks.jsonl")).contains("\"id\":\"big\"");
         var created = client.batch().v1().jobs().inNamespace("ns1").resource(job).create();
         assertThat(created.getSpec().getCompletionMode()).isEqualTo("Indexed");
+        // executor: mpi: the workers Job, their Service and the SSH Secret pass real validation too.
+        ParallelJob mpi = create("valid-mpi", "kernel: pi\nexecutor: mpi\nmpi: {workers: 2, slotsPerWorker: 2}\n"
+                + "tasks: {range: {start: 0, end: 4}}\n");
+        var mpiPlan = Planner.plan(mpi, null);
+        client.resource(dev.parallel.operator.plan.MpiSshSecret.build(mpi)).create();
+        client.resource(dev.parallel.operator.plan.MpiWorkers.service(mpi)).create();
+        var workers = client.resource(dev.parallel.operator.plan.MpiWorkers.job(mpi, mpiPlan, Fixtures.SETTINGS)).create();
+        assertThat(workers.getSpec().getTemplate().getSpec().getSubdomain()).isEqualTo("valid-mpi-mpi");
+        var launcher = client.resource(WorkerJob.build(mpi, mpiPlan, Fixtures.SETTINGS)).create();
+        assertThat(launcher.getSpec().getCompletions()).isEqualTo(1);
         assertThat(created.getSpec().getBackoffLimitPerIndex()).isEqualTo(1);
         assertThat(created.getMetadata().getOwnerReferences().get(0).getUid()).isEqualTo(pj.getMetadata().getUid());
         // Defaults the API server applied are visible to the operator (step, param).

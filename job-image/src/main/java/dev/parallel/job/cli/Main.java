@@ -137,9 +137,15 @@ public final class Main implements Runnable {
         @Option(names = "--quick", description = "smaller inputs, for a smoke run")
         boolean quick;
 
+        @Option(names = "--only", description = "one section: executors, mpi (default: all)")
+        String only;
+
         @Override
         public Integer call() throws Exception {
-            new Bench(System.out, runs, quick).runAll();
+            Bench b = new Bench(System.out, runs, quick);
+            if ("mpi".equals(only)) b.mpi();
+            else if ("executors".equals(only)) b.executors();
+            else b.runAll();
             return 0;
         }
     }

@@ -100,6 +100,9 @@ class RealApiServerTest {
             spec.mpi without mpi | kernel: pi\\nmpi: {workers: 2}\\ntasks: {range: {start: 0, end: 3}} | spec.mpi goes with spec.executor: mpi
             mpi with pods | kernel: pi\\nexecutor: mpi\\nmpi: {workers: 2}\\npods: 4\\ntasks: {range: {start: 0, end: 3}} | remove spec.pods, spec.tasksPerPod, spec.parallelism and spec.image
             mpi zero workers | kernel: pi\\nexecutor: mpi\\nmpi: {workers: 0}\\ntasks: {range: {start: 0, end: 3}} | spec.mpi.workers in body should be greater than or equal to 1
+            gpu count zero | kernel: pi\\ngpu: {count: 0}\\ntasks: {range: {start: 0, end: 3}} | spec.gpu.count in body should be greater than or equal to 1
+            gpu without count | kernel: pi\\ngpu: {resourceName: nvidia.com/gpu}\\ntasks: {range: {start: 0, end: 3}} | spec.gpu.count: Required value
+            gpu bad resource name | kernel: pi\\ngpu: {count: 1, resourceName: gpu}\\ntasks: {range: {start: 0, end: 3}} | spec.gpu.resourceName in body should match
             mpi unknown implementation | kernel: pi\\nexecutor: mpi\\nmpi: {workers: 1, implementation: mpich}\\ntasks: {range: {start: 0, end: 3}} | spec.mpi.implementation: Unsupported value: "mpich"
             """)
     void celAndSchemaRulesRejectBadSpecsWithTheirMessage(String name, String spec, String message) {
@@ -147,6 +150,12 @@ class RealApiServerTest {
         var workers = client.resource(dev.parallel.operator.plan.MpiWorkers.job(mpi, mpiPlan, Fixtures.SETTINGS)).create();
         assertThat(workers.getSpec().getTemplate().getSpec().getSubdomain()).isEqualTo("valid-mpi-mpi");
         var launcher = client.resource(WorkerJob.build(mpi, mpiPlan, Fixtures.SETTINGS)).create();
+        // spec.gpu: the extended-resource limit, selectors, tolerations and runtime class pass validation.
+        ParallelJob gpu = create("valid-gpu", "kernel: pi\ngpu: {count: 1, nodeSelector: {gpu: \"yes\"}, "
+                + "tolerations: [{key: gpu, operator: Exists}], runtimeClassName: nvidia}\ntasks: {range: {start: 0, end: 4}}\n");
+        var gpuJob = client.resource(WorkerJob.build(gpu, Planner.plan(gpu, null), Fixtures.SETTINGS)).create();
+        assertThat(gpuJob.getSpec().getTemplate().getSpec().getContainers().get(0).getResources().getLimits())
+                .containsKey("nvidia.com/gpu");
         assertThat(launcher.getSpec().getCompletions()).isEqualTo(1);
         assertThat(created.getSpec().getBackoffLimitPerIndex()).isEqualTo(1);
         assertThat(created.getMetadata().getOwnerReferences().get(0).getUid()).isEqualTo(pj.getMetadata().getUid());

@@ -111,6 +111,9 @@ public class ParallelJobSpec {
             + "size-capped), none (default for commands).")
     public ReduceOp reduce;
 
+    @JsonPropertyDescription("gpu: GPUs for each pod that runs tasks (with executor: mpi, each worker pod).")
+    public GpuSpec gpu;
+
     @JsonPropertyDescription("resources: CPU and memory for each pod's container.")
     public ResourceRequirements resources;
 

@@ -6,7 +6,13 @@ import java.util.Map;
 
 /**
  * What the cluster says about the parts: the final summary of each finished part (exactly one per
- * index, from the results ConfigMap), the parts running now, and when the first pod started.
+ * index, from the results ConfigMap), the parts running now, when the first pod started, and the
+ * scheduler's reason when a pod cannot be placed (e.g. no node has the GPUs it asks for).
  */
 public record Gathered(Map<Integer, PartSummary> finals, Map<Integer, Long> runningTasks, boolean resultsTruncated,
-                       Instant firstStart) {}
+                       Instant firstStart, String unschedulable) {
+    public Gathered(Map<Integer, PartSummary> finals, Map<Integer, Long> runningTasks, boolean resultsTruncated,
+                    Instant firstStart) {
+        this(finals, runningTasks, resultsTruncated, firstStart, null);
+    }
+}

@@ -63,7 +63,7 @@ public final class Gatherer {
             fresh.forEach((i, f) -> finals.put(i, f.summary()));
         }
         return new Gathered(finals, PartObserver.running(plan, pods, finals.keySet()), truncated,
-                PartObserver.firstStart(pods));
+                PartObserver.firstStart(pods), PartObserver.unschedulable(pods));
     }
 
     private String resultLines(ParallelJob pj, String pod) {

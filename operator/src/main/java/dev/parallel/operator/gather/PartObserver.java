@@ -68,6 +68,19 @@ public final class PartObserver {
                 .filter(s -> s != null && !s.isEmpty()).map(Instant::parse).min(Comparator.naturalOrder()).orElse(null);
     }
 
+    /** The scheduler's message for the first pod it cannot place, e.g. "0/1 nodes are available: 1 Insufficient nvidia.com/gpu." */
+    public static String unschedulable(List<Pod> pods) {
+        for (Pod p : pods) {
+            if (p.getStatus() == null || p.getStatus().getConditions() == null) continue;
+            for (var c : p.getStatus().getConditions()) {
+                if ("PodScheduled".equals(c.getType()) && "False".equals(c.getStatus()) && "Unschedulable".equals(c.getReason())) {
+                    return p.getMetadata().getName() + ": " + c.getMessage();
+                }
+            }
+        }
+        return null;
+    }
+
     static Integer index(Pod p) {
         String v = p.getMetadata().getAnnotations() == null ? null
                 : p.getMetadata().getAnnotations().get(Names.ANNOTATION_COMPLETION_INDEX);

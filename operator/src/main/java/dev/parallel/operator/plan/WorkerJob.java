@@ -5,6 +5,7 @@ import dev.parallel.api.contract.PodContract;
 import dev.parallel.api.contract.WorkerConfig;
 import dev.parallel.api.tasks.SpecTasks;
 import dev.parallel.api.v1alpha1.ExecutorKind;
+import dev.parallel.api.v1alpha1.GpuSpec;
 import dev.parallel.api.v1alpha1.ParallelJob;
 import dev.parallel.api.v1alpha1.ParallelJobSpec;
 import dev.parallel.operator.OperatorSettings;
@@ -18,6 +19,7 @@ import io.fabric8.kubernetes.api.model.PodSecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
+import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.Volume;
@@ -132,8 +134,9 @@ public final class WorkerJob {
                                 .withServiceAccountName(s.serviceAccountName)
                                 .withAutomountServiceAccountToken(false)
                                 .withEnableServiceLinks(false)
-                                .withNodeSelector(s.nodeSelector)
-                                .withTolerations(s.tolerations)
+                                .withNodeSelector(nodeSelector(pj))
+                                .withTolerations(tolerations(pj))
+                                .withRuntimeClassName(runtimeClassName(pj))
                                 .withAffinity(s.affinity)
                                 .withImagePullSecrets(s.imagePullSecrets)
                                 .withSecurityContext(podSecurity(settings))
@@ -237,18 +240,46 @@ public final class WorkerJob {
                 .build();
     }
 
-    /** The spec's resources, else the operator's defaults: where the tasks run. */
+    /** The spec's resources, else the operator's defaults, plus spec.gpu's count: where the tasks run. */
     static ResourceRequirements resources(ParallelJob pj, OperatorSettings settings) {
         ResourceRequirements r = pj.getSpec().resources;
+        ResourceRequirementsBuilder b;
         if (r != null && ((r.getRequests() != null && !r.getRequests().isEmpty())
                 || (r.getLimits() != null && !r.getLimits().isEmpty()))) {
-            return r;
+            b = new ResourceRequirementsBuilder(r);
+        } else {
+            b = new ResourceRequirementsBuilder()
+                    .addToRequests("cpu", new Quantity(settings.defaultCpu()))
+                    .addToRequests("memory", new Quantity(settings.defaultMemory()))
+                    .addToLimits("memory", new Quantity(settings.defaultMemory()));
         }
-        return new ResourceRequirementsBuilder()
-                .addToRequests("cpu", new Quantity(settings.defaultCpu()))
-                .addToRequests("memory", new Quantity(settings.defaultMemory()))
-                .addToLimits("memory", new Quantity(settings.defaultMemory()))
-                .build();
+        GpuSpec gpu = pj.getSpec().gpu;
+        // Extended resources are set as limits only; the API server defaults the request to the same.
+        if (gpu != null) b.addToLimits(gpu.resourceOrDefault(), new Quantity(Integer.toString(gpu.count)));
+        return b.build();
+    }
+
+    /** spec.nodeSelector with spec.gpu.nodeSelector added (GPU nodes). */
+    static Map<String, String> nodeSelector(ParallelJob pj) {
+        GpuSpec gpu = pj.getSpec().gpu;
+        if (gpu == null || gpu.nodeSelector == null) return pj.getSpec().nodeSelector;
+        Map<String, String> m = new LinkedHashMap<>();
+        if (pj.getSpec().nodeSelector != null) m.putAll(pj.getSpec().nodeSelector);
+        m.putAll(gpu.nodeSelector);
+        return m;
+    }
+
+    static List<Toleration> tolerations(ParallelJob pj) {
+        GpuSpec gpu = pj.getSpec().gpu;
+        if (gpu == null || gpu.tolerations == null) return pj.getSpec().tolerations;
+        List<Toleration> t = new ArrayList<>();
+        if (pj.getSpec().tolerations != null) t.addAll(pj.getSpec().tolerations);
+        t.addAll(gpu.tolerations);
+        return t;
+    }
+
+    static String runtimeClassName(ParallelJob pj) {
+        return pj.getSpec().gpu == null ? null : pj.getSpec().gpu.runtimeClassName;
     }
 
     /** mpirun and a JVM that relays rank 0's output: the ranks themselves run in the worker pods. */

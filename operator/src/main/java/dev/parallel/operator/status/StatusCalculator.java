@@ -103,6 +103,10 @@ public final class StatusCalculator {
             s.phase = Phase.Running;
             reason = "PodsRunning";
             message = g.runningTasks().size() + " part(s) running, " + g.finals().size() + " of " + plan.parts() + " finished";
+        } else if (g.unschedulable() != null) {
+            s.phase = Phase.Pending;
+            reason = "Unschedulable";
+            message = "no node can run the pods yet: " + g.unschedulable();
         } else {
             s.phase = Phase.Pending;
             reason = "PodsPending";

@@ -178,6 +178,6 @@ public final class MpiWorkers {
             }
             out.add(p.getMetadata().getName() + " (" + why + ")");
         }
-        return workerPods.isEmpty() ? "no worker pod yet" : String.join(", ", out);
+        return workerPods.isEmpty() ? "no worker pod yet (Job " + Names.mpiWorkers(pj) + ")" : String.join(", ", out);
     }
 }

@@ -69,7 +69,8 @@ public final class PartRunner {
         }
     }
 
-    private static void writeSummary(String file, String encoded) throws IOException {
+    /** Writes the part's summary (or why there is none) where the operator reads it: the termination message. */
+    public static void writeSummary(String file, String encoded) throws IOException {
         if (file == null || file.isEmpty()) return;
         Path p = Path.of(file);
         if (!p.startsWith("/dev") && p.getParent() != null) Files.createDirectories(p.getParent());

@@ -121,9 +121,10 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
         List<Job> jobs = List.copyOf(ctx.getSecondaryResources(Job.class));
         List<Pod> allPods = List.copyOf(ctx.getSecondaryResources(Pod.class));
         Job job = byName(jobs, Names.job(pj));
+        List<Pod> workerPods = MpiWorkers.pods(pj, allPods);
         StatusCalculator.Waiting waiting = null;
         if (job == null && WorkerJob.mpi(pj)) {
-            var mpi = new MpiDeployer(pj, plan, byName(jobs, Names.mpiWorkers(pj)), MpiWorkers.pods(pj, allPods));
+            var mpi = new MpiDeployer(pj, plan, byName(jobs, Names.mpiWorkers(pj)), workerPods);
             if (mpi.workersFailed() != null) {
                 stopMpiWorkers(pj, List.of(mpi.workers));
                 return fail(pj, "MpiWorkersFailed", mpi.workersFailed(), EventReason.Failed);
@@ -151,7 +152,6 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
         if (job != null) job = syncSuspend(pj, job, previous);
 
         // The parts are the pods of our Job (for executor: mpi, the launcher's, not the workers').
-        List<Pod> workerPods = MpiWorkers.pods(pj, allPods);
         List<Pod> pods = allPods.stream().filter(p -> !workerPods.contains(p)).toList();
         Gathered gathered = new Gatherer(client, settings.maxResultsBytes()).gather(pj, plan, job, pods, results);
         ParallelJobStatus status = StatusCalculator.compute(pj, plan, job, gathered, previous, Instant.now(),
@@ -186,9 +186,7 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
         boolean allReady() { return MpiWorkers.ready(workerPods) >= pj.getSpec().mpi.workers; }
 
         String workersFailed() {
-            var failed = workers.getStatus() == null || workers.getStatus().getConditions() == null ? null
-                    : workers.getStatus().getConditions().stream()
-                            .filter(c -> "Failed".equals(c.getType()) && "True".equals(c.getStatus())).findFirst().orElse(null);
+            var failed = StatusCalculator.condition(workers, "Failed");
             return failed == null ? null : "the MPI workers Job " + workers.getMetadata().getName() + " failed: "
                     + failed.getReason() + (failed.getMessage() == null ? "" : " (" + failed.getMessage() + ")");
         }

@@ -3,6 +3,7 @@ package dev.parallel.job.mpi;
 import dev.parallel.api.contract.PartSummary;
 import dev.parallel.api.contract.PodContract;
 import dev.parallel.api.contract.TaskResult;
+import dev.parallel.job.PartRunner;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -195,9 +196,7 @@ public final class MpiLauncher {
     }
 
     private void writeSummary(String text) throws IOException {
-        String file = env.getOrDefault(PodContract.SUMMARY_FILE, PodContract.DEFAULT_SUMMARY_FILE);
-        if (file.isEmpty()) return;
-        Files.writeString(Path.of(file), text, StandardCharsets.UTF_8);
+        PartRunner.writeSummary(env.getOrDefault(PodContract.SUMMARY_FILE, PodContract.DEFAULT_SUMMARY_FILE), text);
     }
 
     private static void stop(Process mpirun) {

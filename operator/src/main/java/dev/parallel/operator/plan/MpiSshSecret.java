@@ -30,11 +30,12 @@ public final class MpiSshSecret {
     public static Secret build(ParallelJob pj) {
         KeyPair client = generate();
         KeyPair host = generate();
+        String clientPublic = authorizedKey((ECPublicKey) client.getPublic(), "launcher");
         Map<String, String> data = new LinkedHashMap<>();
         data.put(PodContract.SSH_CLIENT_KEY, pem(client));
-        data.put(PodContract.SSH_CLIENT_KEY + ".pub", authorizedKey((ECPublicKey) client.getPublic(), "launcher"));
+        data.put(PodContract.SSH_CLIENT_KEY + ".pub", clientPublic);
         data.put(PodContract.SSH_HOST_KEY, pem(host));
-        data.put(PodContract.SSH_AUTHORIZED_KEYS, authorizedKey((ECPublicKey) client.getPublic(), "launcher"));
+        data.put(PodContract.SSH_AUTHORIZED_KEYS, clientPublic); // the launcher is the only client
         return new SecretBuilder()
                 .withNewMetadata()
                     .withName(Names.mpiSecret(pj))

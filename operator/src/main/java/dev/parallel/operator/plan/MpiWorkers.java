@@ -69,9 +69,6 @@ public final class MpiWorkers {
 
     public static Job job(ParallelJob pj, Plan plan, OperatorSettings settings) {
         int workers = mpi(pj).workers;
-        Map<String, String> podLabels = new LinkedHashMap<>();
-        if (pj.getSpec().podLabels != null) podLabels.putAll(pj.getSpec().podLabels);
-        podLabels.putAll(Names.labels(pj, COMPONENT));
         List<VolumeMount> mounts = new ArrayList<>(WorkerJob.mounts(plan));
         mounts.add(WorkerJob.sshMount());
         var volumes = WorkerJob.volumes(plan);
@@ -92,7 +89,7 @@ public final class MpiWorkers {
                     .withBackoffLimit(workers + 6)
                     .withActiveDeadlineSeconds(pj.getSpec().activeDeadlineSeconds)
                     .withNewTemplate()
-                        .withNewMetadata().withLabels(podLabels).withAnnotations(pj.getSpec().podAnnotations).endMetadata()
+                        .withNewMetadata().withLabels(WorkerJob.podLabels(pj, Names.labels(pj, COMPONENT))).withAnnotations(pj.getSpec().podAnnotations).endMetadata()
                         .withNewSpec()
                             .withRestartPolicy("Never")
                             .withSubdomain(Names.mpiService(pj))
@@ -149,21 +146,24 @@ public final class MpiWorkers {
     /** Worker indexes that have a Ready pod that is not being deleted. */
     public static long ready(List<Pod> workerPods) {
         return workerPods.stream()
-                .filter(p -> p.getMetadata().getDeletionTimestamp() == null && p.getStatus() != null
-                        && p.getStatus().getConditions() != null
-                        && p.getStatus().getConditions().stream()
-                                .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus())))
+                .filter(MpiWorkers::isReady)
                 .map(p -> p.getMetadata().getAnnotations() == null ? null
                         : p.getMetadata().getAnnotations().get(Names.ANNOTATION_COMPLETION_INDEX))
                 .filter(java.util.Objects::nonNull).distinct().count();
+    }
+
+    private static boolean isReady(Pod p) {
+        return p.getMetadata().getDeletionTimestamp() == null && p.getStatus() != null
+                && p.getStatus().getConditions() != null
+                && p.getStatus().getConditions().stream()
+                        .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
     }
 
     /** Why the workers are not all Ready, for the condition: the first pods that are not, and their state. */
     public static String notReady(ParallelJob pj, List<Pod> workerPods) {
         List<String> out = new ArrayList<>();
         for (Pod p : workerPods) {
-            boolean ready = ready(List.of(p)) > 0;
-            if (ready || out.size() >= 3) continue;
+            if (isReady(p) || out.size() >= 3) continue;
             String why = p.getStatus() == null ? "no status" : p.getStatus().getPhase();
             if (p.getStatus() != null && p.getStatus().getContainerStatuses() != null) {
                 for (var cs : p.getStatus().getContainerStatuses()) {

@@ -53,15 +53,19 @@ public final class WorkerJob {
     public static Job build(ParallelJob pj, Plan plan, OperatorSettings settings) {
         ParallelJobSpec s = pj.getSpec();
         Map<String, String> labels = Names.labels(pj, mpi(pj) ? LAUNCHER : "worker");
-        Map<String, String> podLabels = new LinkedHashMap<>();
-        if (s.podLabels != null) podLabels.putAll(s.podLabels);
-        podLabels.putAll(labels); // ours win: the operator finds pods by them
-
-        return new Template(pj, plan, settings).build(labels, podLabels);
+        return new Template(pj, plan, settings).build(labels, podLabels(pj, labels));
     }
 
     /** Whether the tasks run in the user's image (command + image) rather than in the job image. */
     public static boolean inUserImage(ParallelJob pj) { return pj.getSpec().image != null; }
+
+    /** The user's spec.podLabels plus ours; ours win: the operator finds pods by them. */
+    static Map<String, String> podLabels(ParallelJob pj, Map<String, String> labels) {
+        Map<String, String> podLabels = new LinkedHashMap<>();
+        if (pj.getSpec().podLabels != null) podLabels.putAll(pj.getSpec().podLabels);
+        podLabels.putAll(labels);
+        return podLabels;
+    }
 
     public static boolean mpi(ParallelJob pj) { return pj.getSpec().executorOrDefault() == ExecutorKind.MPI; }
 
@@ -92,9 +96,10 @@ public final class WorkerJob {
                 s.threadsPerPod == null ? 0 : s.threadsPerPod, s.retriesOrDefault(),
                 s.taskTimeoutSeconds == null ? 0 : s.taskTimeoutSeconds, s.reduceOrDefault(),
                 PodContract.DEFAULT_RESULTS_FILE, PodContract.DEFAULT_SUMMARY_FILE);
+        Map<String, String> vars = new LinkedHashMap<>(PodContract.toEnv(c));
+        if (mpi(pj)) vars.putAll(MpiWorkers.launcherEnv(pj));
         List<EnvVar> env = new ArrayList<>();
-        PodContract.toEnv(c).forEach((k, v) -> env.add(new EnvVarBuilder().withName(k).withValue(v).build()));
-        if (mpi(pj)) MpiWorkers.launcherEnv(pj).forEach((k, v) -> env.add(new EnvVarBuilder().withName(k).withValue(v).build()));
+        vars.forEach((k, v) -> env.add(new EnvVarBuilder().withName(k).withValue(v).build()));
         if (s.env != null) env.addAll(s.env);
         return env;
     }

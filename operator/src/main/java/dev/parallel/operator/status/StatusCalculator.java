@@ -136,7 +136,8 @@ public final class StatusCalculator {
         return s;
     }
 
-    private static JobCondition condition(Job job, String type) {
+    /** The Job's condition of {@code type} when it is True, else null. */
+    public static JobCondition condition(Job job, String type) {
         if (job == null || job.getStatus() == null || job.getStatus().getConditions() == null) return null;
         return job.getStatus().getConditions().stream()
                 .filter(c -> type.equals(c.getType()) && "True".equals(c.getStatus())).findFirst().orElse(null);

@@ -27,6 +27,10 @@ test-e2e:              ## the operator on the local cluster (built from source),
 	kubeconfig=$$(hack/deploy.sh --skip-build) && export KUBECONFIG=$$kubeconfig && \
 	  cd e2e && $(MVN) test -De2e=true
 
+test-gpu:              ## on a GPU node: the CUDA launch tests must run (not skip); needs the NVIDIA driver, no toolkit
+	$(MVN) -q install -DskipTests -pl job-image -am
+	cd job-image && $(MVN) test -Dtest='Cuda*' -Dgpu.required=true -Dsurefire.failIfNoSpecifiedTests=false
+
 demo:                  ## local cluster + operator (Helm) + k8s-examples/pi.yaml; prints the gathered result
 	hack/demo.sh
 

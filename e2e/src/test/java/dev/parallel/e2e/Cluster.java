@@ -54,6 +54,28 @@ final class Cluster {
         }
     }
 
+    /**
+     * Makes the node advertise {@code count} of an extended resource, as a device plugin would (the
+     * Kubernetes "advertise extended resources" task: a node status patch the kubelet keeps), so pods
+     * asking for GPUs schedule on this GPU-less node and meet a container without a driver.
+     * {@code count} 0 withdraws it.
+     */
+    static void advertise(String resource, int count) {
+        String node = client().nodes().list().getItems().get(0).getMetadata().getName();
+        String path = "/status/capacity/" + resource.replace("~", "~0").replace("/", "~1");
+        boolean present = client().nodes().withName(node).get().getStatus().getCapacity().containsKey(resource);
+        String op = count > 0 ? "[{\"op\": \"add\", \"path\": \"" + path + "\", \"value\": \"" + count + "\"}]"
+                : "[{\"op\": \"remove\", \"path\": \"" + path + "\"}]";
+        if (count == 0 && !present) return;
+        Result r = kubectl("patch", "node", node, "--subresource=status", "--type=json", "-p", op);
+        if (r.code() != 0) throw new IllegalStateException("kubectl patch node: " + r.err());
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> {
+            var alloc = client().nodes().withName(node).get().getStatus().getAllocatable();
+            return count > 0 ? String.valueOf(count).equals(alloc.get(resource) == null ? null : alloc.get(resource).toString())
+                    : !alloc.containsKey(resource);
+        });
+    }
+
     static ParallelJob get(String ns, String name) {
         return client().resources(ParallelJob.class).inNamespace(ns).withName(name).get();
     }

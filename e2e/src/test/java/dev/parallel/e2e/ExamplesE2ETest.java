@@ -40,6 +40,18 @@ class ExamplesE2ETest {
         String name = manifest.getMetadata().getName();
         if (Cluster.get(NS, name) != null) Cluster.deleteAndWait(NS, name);
 
+        // A GPU example: this node has no GPU, so it advertises the resource (as a device plugin would) and
+        // the pods run without a driver: the example's gpu.fallback: cpu path, its condition and event.
+        var gpu = manifest.getSpec().gpu;
+        if (gpu != null) Cluster.advertise(gpu.resourceOrDefault(), gpu.count);
+        try {
+            runAndCheck(file, manifest, name);
+        } finally {
+            if (gpu != null) Cluster.advertise(gpu.resourceOrDefault(), 0);
+        }
+    }
+
+    private static void runAndCheck(Path file, ParallelJob manifest, String name) throws Exception {
         var applied = Cluster.kubectl("apply", "-n", NS, "-f", file.toString());
         assertThat(applied.code()).as(applied.err()).isZero();
         if (manifest.getSpec().suspended()) { // held (as by a queue) until resumed
@@ -77,6 +89,11 @@ class ExamplesE2ETest {
             assertThat(reasons).contains("JobCreated", "Succeeded");
         }
         if (manifest.getSpec().suspended()) assertThat(reasons).contains("Resumed");
+        if (manifest.getSpec().gpu != null) {
+            assertThat(reasons).contains("CpuFallback");
+            assertThat(pj.getStatus().conditions).anyMatch(c -> "CpuFallback".equals(c.getType())
+                    && "True".equals(c.getStatus()) && c.getMessage().contains("libcuda.so.1"));
+        }
         assertThat(reasons.stream().filter("Succeeded"::equals).count()).isEqualTo(1);
 
         // Results ConfigMap holds one summary per part.

@@ -8,6 +8,8 @@ import dev.parallel.job.exec.CpuLimit;
 import dev.parallel.job.exec.ExecOptions;
 import dev.parallel.job.exec.Executors;
 import dev.parallel.job.exec.TaskExecutor;
+import dev.parallel.job.exec.Unavailable;
+import dev.parallel.job.cuda.CudaExecutor;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Writer;
@@ -31,11 +33,17 @@ public final class PartRunner {
         long t0 = System.nanoTime();
         List<Task> tasks = c.partTasks();
         int workers = c.threads() > 0 ? c.threads() : CpuLimit.available();
-        TaskExecutor executor = Executors.create(c.executor(), c.kernel(), c.command(),
-                new ExecOptions(workers, c.retries(), c.taskTimeoutSeconds()));
+        Executors.Choice choice = Executors.forPart(c.executor(), c.kernel(), c.command(),
+                new ExecOptions(workers, c.retries(), c.taskTimeoutSeconds()), c.gpuFallback());
+        TaskExecutor executor = choice.executor();
+        if (choice.gpuUnavailable() != null) {
+            stdout.println("executor cuda: no usable GPU: " + choice.gpuUnavailable() + "; gpu.fallback: "
+                    + c.gpuFallback().value() + (executor instanceof Unavailable ? ": every task fails" : ": running on CPU threads"));
+        }
+        if (executor instanceof CudaExecutor cuda) stdout.println("executor cuda: devices " + cuda.deviceNames());
         stdout.printf("part %d/%d: %d tasks%s with %s x %d%n", c.partIndex(), c.parts(), tasks.size(),
                 tasks.isEmpty() ? "" : " [" + tasks.get(0).index() + ", " + (tasks.get(tasks.size() - 1).index() + 1) + ")",
-                executor.name(), workers);
+                executor.name(), executor instanceof CudaExecutor cuda ? cuda.deviceNames().size() : workers);
 
         Path results = Path.of(c.resultsFile());
         if (results.getParent() != null) Files.createDirectories(results.getParent());
@@ -53,7 +61,8 @@ public final class PartRunner {
             ResultCollector collector = new ResultCollector(c.reduce(), w, stdout);
             executor.run(tasks, collector);
             long millis = (System.nanoTime() - t0) / 1_000_000;
-            PartSummary summary = collector.summary(c.partIndex(), tasks.size(), millis, executor.name(), null);
+            PartSummary summary = collector.summary(c.partIndex(), tasks.size(), millis, executor.name(), null,
+                    choice.gpuUnavailable());
             String encoded = summary.encode();
             writeSummary(c.summaryFile(), encoded);
             stdout.println("summary " + encoded);

@@ -86,9 +86,14 @@ public final class ResultCollector implements Consumer<TaskResult> {
 
     public synchronized JsonNode partial() { return partial; }
 
-    public synchronized PartSummary summary(int part, long tasks, long millis, String executor, String note) {
+    public PartSummary summary(int part, long tasks, long millis, String executor, String note) {
+        return summary(part, tasks, millis, executor, note, null);
+    }
+
+    public synchronized PartSummary summary(int part, long tasks, long millis, String executor, String note,
+                                            String gpuUnavailable) {
         String n = reduceError == null ? note : (note == null ? "" : note + "; ") + "reduce failed: " + reduceError;
         return new PartSummary(part, tasks, ok, failed, retries, partial, false, List.copyOf(failures),
-                failed > failures.size(), millis, executor, n);
+                failed > failures.size(), millis, executor, n, gpuUnavailable);
     }
 }

@@ -63,7 +63,7 @@ class ExecutorsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(ExecutorKind.class)
+    @EnumSource(value = ExecutorKind.class, names = "CUDA", mode = EnumSource.Mode.EXCLUDE) // CUDA: CudaLaunchTest
     void aHangingTaskTimesOutAndTheOthersRun(ExecutorKind kind) throws Exception {
         String cmd = "if [ \"$TASK_INDEX\" = 1 ]; then sleep 60; fi; echo '{\"v\": '$TASK_INDEX'}'";
         long t0 = System.nanoTime();
@@ -77,7 +77,7 @@ class ExecutorsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(ExecutorKind.class)
+    @EnumSource(value = ExecutorKind.class, names = "CUDA", mode = EnumSource.Mode.EXCLUDE) // CUDA: CudaLaunchTest
     void failingCommandsAreRetriedThenReported(ExecutorKind kind) throws Exception {
         // Fails on the first attempt only (a marker file per task), and task 0 always fails.
         java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("pj-retry");

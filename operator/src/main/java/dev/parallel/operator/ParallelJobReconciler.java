@@ -158,6 +158,8 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
                 Names.resultsConfigMap(pj), waiting);
         if (status.phase.isTerminal()) stopMpiWorkers(pj, jobs);
         if (status.phase != before) onPhaseChange(pj, before, status);
+        status.conditions.stream().filter(c -> "CpuFallback".equals(c.getType()) && "True".equals(c.getStatus()))
+                .findFirst().ifPresent(c -> events.once(pj, "CpuFallback", EventReason.CpuFallback, c.getMessage()));
         UpdateControl<ParallelJob> update = sameStatus(previous, status) ? UpdateControl.noUpdate() : patchStatus(pj, status);
         // Waiting for MPI workers: look again even if no pod changes, so the Ready timeout fires.
         return waiting != null ? update.rescheduleAfter(java.time.Duration.ofSeconds(5)) : update;

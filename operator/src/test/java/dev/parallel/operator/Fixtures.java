@@ -57,7 +57,7 @@ final class Fixtures {
         try {
             return new PartSummary(part, tasks, ok, failed, 0, partialJson == null ? null : Json.MAPPER.readTree(partialJson),
                     false, failed == 0 ? List.of() : List.of(new PartSummary.FailedTask("t" + part, "boom")), false, 10,
-                    "threads", null).encode();
+                    "threads", null, null).encode();
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }

@@ -78,4 +78,74 @@ class GpuSchedulingTest {
         assertThat(running.getReason()).isEqualTo("Unschedulable");
         assertThat(running.getMessage()).contains("Insufficient nvidia.com/gpu");
     }
+
+    static final String CUDA = "kernel: pi\ntasks: {range: {start: 0, end: 4}}\nexecutor: cuda\npods: 2\n";
+
+    static String env(io.fabric8.kubernetes.api.model.batch.v1.Job job, String name) {
+        return job.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+                .filter(e -> e.getName().equals(name)).map(e -> e.getValue()).findFirst().orElse(null);
+    }
+
+    @Test
+    void cudaPodsGetTheFallbackAndTheDriverCapabilities() throws Exception {
+        var pj = Fixtures.pj(CUDA + "gpu: {count: 1, fallback: cpu}\n");
+        var job = WorkerJob.build(pj, Planner.plan(pj, null), Fixtures.SETTINGS);
+        assertThat(env(job, "PJ_EXECUTOR")).isEqualTo("cuda");
+        assertThat(env(job, "PJ_GPU_FALLBACK")).isEqualTo("cpu");
+        assertThat(env(job, "NVIDIA_DRIVER_CAPABILITIES")).isEqualTo("compute,utility");
+        var dflt = Fixtures.pj(CUDA + "gpu: {count: 1}\n");
+        assertThat(env(WorkerJob.build(dflt, Planner.plan(dflt, null), Fixtures.SETTINGS), "PJ_GPU_FALLBACK")).isEqualTo("fail");
+        var threads = Fixtures.pj("kernel: pi\ntasks: {range: {start: 0, end: 4}}\ngpu: {count: 1}\n");
+        assertThat(env(WorkerJob.build(threads, Planner.plan(threads, null), Fixtures.SETTINGS), "PJ_GPU_FALLBACK")).isNull();
+    }
+
+    /** Two finished parts that found no GPU, as the job image reports them. */
+    static Gathered noGpuParts(boolean ranOnCpu) throws Exception {
+        String why = "no NVIDIA driver in the container: libcuda.so.1 cannot be loaded";
+        Map<Integer, dev.parallel.api.contract.PartSummary> finals = new java.util.TreeMap<>();
+        for (int part = 0; part < 2; part++) {
+            finals.put(part, new dev.parallel.api.contract.PartSummary(part, 2, ranOnCpu ? 2 : 0, ranOnCpu ? 0 : 2, 0,
+                    ranOnCpu ? dev.parallel.api.contract.Json.MAPPER.readTree("{\"hits\": 3, \"samples\": 4}") : null,
+                    false, ranOnCpu ? List.of() : List.of(new dev.parallel.api.contract.PartSummary.FailedTask("t" + part,
+                            "no usable GPU: " + why)), false, 5, ranOnCpu ? "threads" : "none", null, why));
+        }
+        return new Gathered(finals, Map.of(), false, Instant.EPOCH);
+    }
+
+    @Test
+    void cpuFallbackSucceedsAndSaysSoInACondition() throws Exception {
+        var pj = Fixtures.pj(CUDA + "gpu: {count: 1, fallback: cpu}\n");
+        var plan = Planner.plan(pj, null);
+        var s = StatusCalculator.compute(pj, plan, WorkerJob.build(pj, plan, Fixtures.SETTINGS), noGpuParts(true), null,
+                Instant.EPOCH, "r");
+        assertThat(s.phase).isEqualTo(dev.parallel.api.v1alpha1.Phase.Succeeded);
+        var fallback = s.conditions.stream().filter(c -> "CpuFallback".equals(c.getType())).findFirst().orElseThrow();
+        assertThat(fallback.getStatus()).isEqualTo("True");
+        assertThat(fallback.getReason()).isEqualTo("GpuUnavailable");
+        assertThat(fallback.getMessage()).contains("2 part(s) ran on CPU threads").contains("libcuda.so.1");
+    }
+
+    @Test
+    void withoutFallbackTheJobFailsNamingTheMissingDriver() throws Exception {
+        var pj = Fixtures.pj(CUDA + "gpu: {count: 1}\n");
+        var plan = Planner.plan(pj, null);
+        var s = StatusCalculator.compute(pj, plan, WorkerJob.build(pj, plan, Fixtures.SETTINGS), noGpuParts(false), null,
+                Instant.EPOCH, "r");
+        assertThat(s.phase).isEqualTo(dev.parallel.api.v1alpha1.Phase.Failed);
+        var failed = s.conditions.stream().filter(c -> "Failed".equals(c.getType())).findFirst().orElseThrow();
+        assertThat(failed.getReason()).isEqualTo("GpuUnavailable");
+        assertThat(failed.getMessage()).contains("libcuda.so.1").contains("gpu.fallback: cpu");
+        assertThat(s.conditions).noneMatch(c -> "CpuFallback".equals(c.getType()));
+    }
+
+    @Test
+    void partsThatRanOnTheGpuRaiseNoCondition() throws Exception {
+        var pj = Fixtures.pj(CUDA + "gpu: {count: 1, fallback: cpu}\n");
+        var plan = Planner.plan(pj, null);
+        Map<Integer, dev.parallel.api.contract.PartSummary> finals = Map.of(0, new dev.parallel.api.contract.PartSummary(
+                0, 4, 4, 0, 0, null, false, List.of(), false, 5, "cuda", null, null));
+        var s = StatusCalculator.compute(pj, plan, WorkerJob.build(pj, plan, Fixtures.SETTINGS),
+                new Gathered(finals, Map.of(), false, Instant.EPOCH), null, Instant.EPOCH, "r");
+        assertThat(s.conditions).noneMatch(c -> "CpuFallback".equals(c.getType()));
+    }
 }

@@ -103,6 +103,10 @@ class RealApiServerTest {
             gpu count zero | kernel: pi\\ngpu: {count: 0}\\ntasks: {range: {start: 0, end: 3}} | spec.gpu.count in body should be greater than or equal to 1
             gpu without count | kernel: pi\\ngpu: {resourceName: nvidia.com/gpu}\\ntasks: {range: {start: 0, end: 3}} | spec.gpu.count: Required value
             gpu bad resource name | kernel: pi\\ngpu: {count: 1, resourceName: gpu}\\ntasks: {range: {start: 0, end: 3}} | spec.gpu.resourceName in body should match
+            cuda without gpu | kernel: pi\\nexecutor: cuda\\ntasks: {range: {start: 0, end: 3}} | executor: cuda requires spec.gpu (e.g. gpu: {count: 1})
+            cuda with primes | kernel: primes\\nexecutor: cuda\\ngpu: {count: 1}\\ntasks: {range: {start: 0, end: 3}} | executor: cuda runs the built-in kernels pi and matmul
+            cuda with a command | command: ./gpu-app\\nexecutor: cuda\\ngpu: {count: 1}\\ntasks: {range: {start: 0, end: 3}} | for your own GPU program use spec.command with spec.image and spec.gpu
+            gpu unknown fallback | kernel: pi\\nexecutor: cuda\\ngpu: {count: 1, fallback: gpu}\\ntasks: {range: {start: 0, end: 3}} | spec.gpu.fallback: Unsupported value: "gpu"
             mpi unknown implementation | kernel: pi\\nexecutor: mpi\\nmpi: {workers: 1, implementation: mpich}\\ntasks: {range: {start: 0, end: 3}} | spec.mpi.implementation: Unsupported value: "mpich"
             """)
     void celAndSchemaRulesRejectBadSpecsWithTheirMessage(String name, String spec, String message) {
@@ -156,6 +160,12 @@ class RealApiServerTest {
         var gpuJob = client.resource(WorkerJob.build(gpu, Planner.plan(gpu, null), Fixtures.SETTINGS)).create();
         assertThat(gpuJob.getSpec().getTemplate().getSpec().getContainers().get(0).getResources().getLimits())
                 .containsKey("nvidia.com/gpu");
+        ParallelJob cuda = create("valid-cuda", "kernel: matmul\nexecutor: cuda\ngpu: {count: 2, fallback: cpu}\n"
+                + "params: {n: 64}\ntasks: {range: {start: 0, end: 4}}\n");
+        assertThat(cuda.getSpec().gpu.fallback).isEqualTo(dev.parallel.api.v1alpha1.GpuSpec.Fallback.CPU);
+        var cudaJob = client.resource(WorkerJob.build(cuda, Planner.plan(cuda, null), Fixtures.SETTINGS)).create();
+        assertThat(cudaJob.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv())
+                .anyMatch(e -> "PJ_GPU_FALLBACK".equals(e.getName()) && "cpu".equals(e.getValue()));
         assertThat(launcher.getSpec().getCompletions()).isEqualTo(1);
         assertThat(created.getSpec().getBackoffLimitPerIndex()).isEqualTo(1);
         assertThat(created.getMetadata().getOwnerReferences().get(0).getUid()).isEqualTo(pj.getMetadata().getUid());

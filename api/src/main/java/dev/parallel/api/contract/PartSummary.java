@@ -11,7 +11,8 @@ import java.util.List;
  * What one part (pod) reports when it ends, in its termination message: counts, the partial
  * reduction, and failed tasks. {@link #encode()} always fits {@link #MAX_BYTES} (Kubernetes' cap on
  * termination messages): the failed-task list and then the partial value are dropped first, with a
- * flag saying so; counts are never dropped.
+ * flag saying so; counts are never dropped. {@code gpuUnavailable}: executor cuda found no usable GPU, and
+ * why; {@code executor} then says what ran instead (threads, with gpu.fallback: cpu) or is null (fail).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record PartSummary(
@@ -26,7 +27,8 @@ public record PartSummary(
         boolean failedTasksTruncated,
         long millis,
         String executor,
-        String note) {
+        String note,
+        String gpuUnavailable) {
 
     public static final int MAX_BYTES = 4096;
 
@@ -48,7 +50,7 @@ public record PartSummary(
         }
         if (bytes(json) > MAX_BYTES) { // only a huge note can get here
             s = new PartSummary(part, tasks, ok, failed, retries, null, true, List.of(), true, millis,
-                    executor, null);
+                    executor, null, TaskResult.truncate(gpuUnavailable, 500));
             json = write(s);
         }
         return json;
@@ -60,7 +62,7 @@ public record PartSummary(
 
     private PartSummary with(List<FailedTask> failed, boolean truncated, JsonNode partial, boolean dropped) {
         return new PartSummary(part, tasks, ok, this.failed, retries, partial, dropped, List.copyOf(failed),
-                truncated, millis, executor, note);
+                truncated, millis, executor, note, gpuUnavailable);
     }
 
     private static String write(PartSummary s) {

@@ -3,6 +3,7 @@ package dev.parallel.api.contract;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parallel.api.v1alpha1.ExecutorKind;
+import dev.parallel.api.v1alpha1.GpuSpec;
 import dev.parallel.api.v1alpha1.Kernel;
 import dev.parallel.api.v1alpha1.ReduceOp;
 import dev.parallel.api.v1alpha1.TaskRange;
@@ -63,6 +64,9 @@ public final class PodContract {
     public static final String SSH_HOST_KEY = "ssh_host_ecdsa_key";
     public static final String SSH_AUTHORIZED_KEYS = "authorized_keys";
 
+    /** executor: cuda: what to do without a usable GPU (GpuSpec.Fallback: fail | cpu). */
+    public static final String GPU_FALLBACK = "PJ_GPU_FALLBACK";
+
     /** What a command task sees. */
     public static final String TASK_ID = "TASK_ID";
     public static final String TASK_INDEX = "TASK_INDEX";
@@ -85,6 +89,7 @@ public final class PodContract {
         env.put(REDUCE, c.reduce().value());
         if (c.resultsFile() != null) env.put(RESULTS_FILE, c.resultsFile());
         if (c.summaryFile() != null) env.put(SUMMARY_FILE, c.summaryFile());
+        if (c.gpuFallback() != null) env.put(GPU_FALLBACK, c.gpuFallback().value());
         return env;
     }
 
@@ -115,7 +120,8 @@ public final class PodContract {
                     intVar(env, TASK_TIMEOUT_SECONDS, 0),
                     ReduceOp.of(env.getOrDefault(REDUCE, ReduceOp.SUM.value())),
                     env.getOrDefault(RESULTS_FILE, DEFAULT_RESULTS_FILE),
-                    env.getOrDefault(SUMMARY_FILE, DEFAULT_SUMMARY_FILE));
+                    env.getOrDefault(SUMMARY_FILE, DEFAULT_SUMMARY_FILE),
+                    env.containsKey(GPU_FALLBACK) ? GpuSpec.Fallback.of(env.get(GPU_FALLBACK)) : null);
         } catch (JsonProcessingException | ClassCastException e) {
             throw new IllegalArgumentException("malformed " + (range != null ? RANGE + " or " : "") + PARAMS
                     + ": " + e.getMessage());

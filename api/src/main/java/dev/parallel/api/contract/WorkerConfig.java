@@ -2,6 +2,7 @@ package dev.parallel.api.contract;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parallel.api.v1alpha1.ExecutorKind;
+import dev.parallel.api.v1alpha1.GpuSpec;
 import dev.parallel.api.v1alpha1.Kernel;
 import dev.parallel.api.v1alpha1.ReduceOp;
 import dev.parallel.api.v1alpha1.TaskRange;
@@ -9,7 +10,7 @@ import dev.parallel.api.v1alpha1.TaskRange;
 /**
  * Everything a pod needs to run its part, as {@link PodContract} carries it in environment variables.
  * Exactly one of {@code kernel}/{@code command}; exactly one of {@code tasksFile}/{@code range}.
- * {@code threads} 0 means "the CPUs this container may use".
+ * {@code threads} 0 means "the CPUs this container may use". {@code gpuFallback} only with executor cuda.
  */
 public record WorkerConfig(
         Kernel kernel,
@@ -25,7 +26,8 @@ public record WorkerConfig(
         int taskTimeoutSeconds,
         ReduceOp reduce,
         String resultsFile,
-        String summaryFile) {
+        String summaryFile,
+        GpuSpec.Fallback gpuFallback) {
 
     /** This part's tasks: its distribute_tasks block of the task file or range. */
     public java.util.List<dev.parallel.api.tasks.Task> partTasks() throws java.io.IOException {

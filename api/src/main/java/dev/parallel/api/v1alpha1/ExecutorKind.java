@@ -7,7 +7,9 @@ import com.fasterxml.jackson.annotation.JsonValue;
 public enum ExecutorKind {
     THREADS("threads"), PROCESSES("processes"), SEQUENTIAL("sequential"),
     /** Ranks across worker pods under mpirun (spec.mpi); inside a rank, threads. */
-    MPI("mpi");
+    MPI("mpi"),
+    /** The built-in pi and matmul kernels on the pod's GPUs (spec.gpu), one host thread per device. */
+    CUDA("cuda");
 
     private final String value;
 

@@ -41,6 +41,31 @@ public class GpuSpec {
     @JsonPropertyDescription("runtimeClassName for the pods (e.g. nvidia), where the GPU runtime is not the default.")
     public String runtimeClassName;
 
+    @JsonPropertyDescription("fallback: what executor: cuda does when the pod has no usable GPU at run time (no NVIDIA "
+            + "driver, no device visible): fail (default) fails the pod's tasks with a reason naming what is missing; cpu "
+            + "runs them on CPU threads and says so in the CpuFallback condition and an event.")
+    public Fallback fallback;
+
+    @JsonIgnore
+    public Fallback fallbackOrDefault() { return fallback == null ? Fallback.FAIL : fallback; }
+
+    /** executor: cuda without a usable device. */
+    public enum Fallback {
+        FAIL("fail"), CPU("cpu");
+
+        private final String value;
+
+        Fallback(String value) { this.value = value; }
+
+        @com.fasterxml.jackson.annotation.JsonValue
+        public String value() { return value; }
+
+        @com.fasterxml.jackson.annotation.JsonCreator
+        public static Fallback of(String value) {
+            return EnumValues.parse(values(), Fallback::value, value, "gpu.fallback");
+        }
+    }
+
     @JsonIgnore
     public String resourceOrDefault() { return resourceName == null ? DEFAULT_RESOURCE : resourceName; }
 }

@@ -73,6 +73,10 @@ public final class SpecValidator {
             if (s.mpi.workers == null || s.mpi.workers < 1) p.add(new Problem("spec.mpi.workers", "is required, >= 1"));
             positive(p, "spec.mpi.slotsPerWorker", s.mpi.slotsPerWorker);
         }
+        if (s.executor == ExecutorKind.CUDA) {
+            if (s.gpu == null) p.add(new Problem("spec.gpu", ParallelJobSpec.CUDA_NEEDS_GPU));
+            if (s.kernel != Kernel.PI && s.kernel != Kernel.MATMUL) p.add(new Problem("spec.kernel", ParallelJobSpec.CUDA_KERNELS));
+        }
         positive(p, "spec.parallelism", s.parallelism);
         positive(p, "spec.pods", s.pods);
         positive(p, "spec.tasksPerPod", s.tasksPerPod);

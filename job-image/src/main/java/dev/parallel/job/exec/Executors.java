@@ -1,7 +1,10 @@
 package dev.parallel.job.exec;
 
 import dev.parallel.api.v1alpha1.ExecutorKind;
+import dev.parallel.api.v1alpha1.GpuSpec;
 import dev.parallel.api.v1alpha1.Kernel;
+import dev.parallel.job.cuda.CudaDevices;
+import dev.parallel.job.cuda.CudaExecutor;
 import dev.parallel.job.kernels.Kernels;
 import java.util.List;
 
@@ -9,12 +12,32 @@ import java.util.List;
 public final class Executors {
     private Executors() {}
 
+    /**
+     * The executor for a part, and for executor cuda without a usable GPU the reason: with
+     * {@code fallback} cpu the part runs on threads, with fail every task fails with that reason.
+     */
+    public record Choice(TaskExecutor executor, String gpuUnavailable) {}
+
+    public static Choice forPart(ExecutorKind kind, Kernel kernel, String command, ExecOptions options,
+                                 GpuSpec.Fallback fallback) {
+        if (kind != ExecutorKind.CUDA) return new Choice(create(kind, kernel, command, options), null);
+        try {
+            return new Choice(new CudaExecutor(kernel, CudaDevices.open(), options), null);
+        } catch (CudaDevices.Unavailable e) {
+            TaskExecutor instead = fallback == GpuSpec.Fallback.CPU
+                    ? create(ExecutorKind.THREADS, kernel, command, options)
+                    : new Unavailable("no usable GPU: " + e.getMessage() + " (gpu.fallback: fail)");
+            return new Choice(instead, e.getMessage());
+        }
+    }
+
     public static TaskExecutor create(ExecutorKind kind, Kernel kernel, String command, ExecOptions options) {
         return switch (kind) {
             case SEQUENTIAL -> new SequentialExecutor(Kernels.of(kernel, command), options);
             // MPI ranks are processes that mpirun places (MpiRank); inside a rank, and in the local
             // runner, the tasks run on threads.
             case THREADS, MPI -> new ThreadExecutor(Kernels.of(kernel, command), options);
+            case CUDA -> throw new IllegalArgumentException("executor cuda depends on the devices: use Executors.forPart");
             // Children share the container's memory: keep each worker's heap modest and its start fast.
             case PROCESSES -> new ProcessExecutor(kernel, command, options,
                     List.of("-XX:+UseSerialGC", "-XX:MaxRAMPercentage=" + Math.max(5, 50 / options.workers()),

@@ -14,15 +14,24 @@ public final class MatmulKernel implements TaskFunction {
 
     @Override
     public JsonNode apply(Task task) throws Exception {
+        int size = size(task);
+        long seed = Params.optionalLong(task, "seed", 0);
+        double[][] ab = fill(SplitMix64.streamState(seed, task.index()), size);
+        return JsonNodeFactory.instance.numberNode(sum(multiply(ab[0], ab[1], size)));
+    }
+
+    /** The task's n, checked. */
+    public static int size(Task task) throws TaskFailure {
         long n = Params.requireLong(task, "n", 1);
         if (n > 4096) throw new TaskFailure("task " + task.id() + ": parameter 'n' must be <= 4096, got " + n);
-        long seed = Params.optionalLong(task, "seed", 0);
-        int size = (int) n;
-        double[][] ab = fill(SplitMix64.streamState(seed, task.index()), size);
-        double[] c = multiply(ab[0], ab[1], size);
+        return (int) n;
+    }
+
+    /** The result: the sum of C's entries, in index order. */
+    public static double sum(double[] c) {
         double sum = 0;
         for (double v : c) sum += v;
-        return JsonNodeFactory.instance.numberNode(sum);
+        return sum;
     }
 
     /** A and B, row-major, from the stream. */

@@ -4,10 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.parallel.api.tasks.Task;
 
 /** Typed access to task parameters, with errors that name the task and the field. */
-final class Params {
+public final class Params {
     private Params() {}
 
-    static long requireLong(Task task, String name, long min) throws TaskFailure {
+    public static long requireLong(Task task, String name, long min) throws TaskFailure {
         JsonNode v = task.param(name);
         if (v == null || v.isNull()) {
             throw new TaskFailure("task " + task.id() + ": missing parameter '" + name + "'");
@@ -31,12 +31,12 @@ final class Params {
         return value;
     }
 
-    static long optionalLong(Task task, String name, long dflt) throws TaskFailure {
+    public static long optionalLong(Task task, String name, long dflt) throws TaskFailure {
         JsonNode v = task.param(name);
         return v == null || v.isNull() ? dflt : requireLong(task, name, Long.MIN_VALUE);
     }
 
-    static void checkInterrupted() throws InterruptedException {
+    public static void checkInterrupted() throws InterruptedException {
         if (Thread.interrupted()) throw new InterruptedException("task interrupted");
     }
 }

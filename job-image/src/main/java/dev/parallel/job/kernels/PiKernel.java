@@ -17,7 +17,11 @@ public final class PiKernel implements TaskFunction {
     public JsonNode apply(Task task) throws Exception {
         long samples = Params.requireLong(task, "samples", 0);
         long seed = Params.optionalLong(task, "seed", 0);
-        long hits = hits(SplitMix64.streamState(seed, task.index()), 0, samples);
+        return result(hits(SplitMix64.streamState(seed, task.index()), 0, samples), samples);
+    }
+
+    /** The result every executor reports for a pi task. */
+    public static JsonNode result(long hits, long samples) {
         var out = JsonNodeFactory.instance.objectNode();
         out.set("hits", Json.integral(hits));
         out.set("samples", Json.integral(samples));

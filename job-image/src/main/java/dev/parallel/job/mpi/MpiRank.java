@@ -102,7 +102,7 @@ public final class MpiRank {
         }
         PartSummary s = merged.summary(0, all.size(), millis(t0), name("static"), null);
         finish(new PartSummary(0, all.size(), counts[0], counts[1], counts[2], reduced, false, s.failedTasks(),
-                s.failedTasksTruncated(), s.millis(), s.executor(), s.note()), merged);
+                s.failedTasksTruncated(), s.millis(), s.executor(), s.note(), null), merged);
     }
 
     /** sum/min/max of numbers: MPI_Allreduce; collect, or results that are not numbers: MPI_Gather to rank 0. */

@@ -11,6 +11,8 @@ public enum EventReason {
     Resumed("Normal"),
     Succeeded("Normal"),
     Failed("Warning"),
+    /** executor cuda found no usable GPU and ran on CPU threads (gpu.fallback: cpu). */
+    CpuFallback("Warning"),
     InvalidSpec("Warning"),
     TasksNotFound("Warning");
 

@@ -12,9 +12,12 @@ import org.jboss.logging.Logger;
 public final class EventRecorder {
     private static final Logger LOG = Logger.getLogger(EventRecorder.class);
     private final KubernetesClient client;
-    /** The last phase announced per ParallelJob (uid): a reconcile that still sees the old status in its
-     * cache must not announce the same transition twice. */
-    private final java.util.Map<String, String> announced = new java.util.concurrent.ConcurrentHashMap<>();
+    /** How many ParallelJobs the dedupe memory keeps: deleted ones age out instead of piling up. */
+    static final int REMEMBERED = 10_000;
+    /** The last phase announced per ParallelJob (uid), and the one-off events already recorded (uid/key): a
+     * reconcile that still sees the old status in its cache must not announce the same thing twice. */
+    private final java.util.Map<String, String> announced = lru();
+    private final java.util.Map<String, String> onceDone = lru();
 
     public EventRecorder(KubernetesClient client) { this.client = client; }
 
@@ -25,8 +28,19 @@ public final class EventRecorder {
         record(pj, reason, message);
     }
 
-    /** Forgets a deleted ParallelJob. */
-    public void forget(String uid) { announced.remove(uid); }
+    /** Records an event once per ParallelJob and key (e.g. a condition that turned True). */
+    public void once(ParallelJob pj, String key, EventReason reason, String message) {
+        String uid = pj.getMetadata().getUid();
+        if (uid != null && onceDone.put(uid + "/" + key, key) != null) return;
+        record(pj, reason, message);
+    }
+
+    private static java.util.Map<String, String> lru() {
+        return java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>(256, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(java.util.Map.Entry<String, String> eldest) { return size() > REMEMBERED; }
+        });
+    }
 
     public void record(ParallelJob pj, EventReason reason, String message) {
         String now = Instant.now().toString();

@@ -109,7 +109,7 @@ public final class PartObserver {
                 + (message != null && !message.isBlank() ? ": " + message.strip() : "");
         reason = dev.parallel.api.contract.TaskResult.truncate(reason, 300);
         return new PartSummary(idx, tasks, 0, tasks, 0, null, false,
-                List.of(new PartSummary.FailedTask("part-" + idx, reason)), tasks > 1, 0, null, reason);
+                List.of(new PartSummary.FailedTask("part-" + idx, reason)), tasks > 1, 0, null, reason, null);
     }
 
     private static ContainerStateTerminated terminated(Pod p) {

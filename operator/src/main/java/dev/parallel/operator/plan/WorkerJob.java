@@ -95,9 +95,12 @@ public final class WorkerJob {
                 s.tasks.range, plan.parts(), 0, s.executorOrDefault(),
                 s.threadsPerPod == null ? 0 : s.threadsPerPod, s.retriesOrDefault(),
                 s.taskTimeoutSeconds == null ? 0 : s.taskTimeoutSeconds, s.reduceOrDefault(),
-                PodContract.DEFAULT_RESULTS_FILE, PodContract.DEFAULT_SUMMARY_FILE);
+                PodContract.DEFAULT_RESULTS_FILE, PodContract.DEFAULT_SUMMARY_FILE,
+                s.executorOrDefault() == ExecutorKind.CUDA ? s.gpu.fallbackOrDefault() : null);
         Map<String, String> vars = new LinkedHashMap<>(PodContract.toEnv(c));
         if (mpi(pj)) vars.putAll(MpiWorkers.launcherEnv(pj));
+        // The NVIDIA container runtime mounts only what these capabilities name; the driver API needs compute.
+        if (s.gpu != null) vars.put("NVIDIA_DRIVER_CAPABILITIES", "compute,utility");
         List<EnvVar> env = new ArrayList<>();
         vars.forEach((k, v) -> env.add(new EnvVarBuilder().withName(k).withValue(v).build()));
         if (s.env != null) env.addAll(s.env);

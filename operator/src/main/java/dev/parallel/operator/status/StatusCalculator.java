@@ -3,6 +3,7 @@ package dev.parallel.operator.status;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.parallel.api.contract.PartSummary;
 import dev.parallel.api.contract.Reducer;
+import dev.parallel.api.v1alpha1.GpuSpec;
 import dev.parallel.api.v1alpha1.ParallelJob;
 import dev.parallel.api.v1alpha1.ParallelJobSpec;
 import dev.parallel.api.v1alpha1.ParallelJobStatus;
@@ -45,7 +46,10 @@ public final class StatusCalculator {
         JsonNode reduced = null;
         List<ParallelJobStatus.FailedTask> failedTasks = new ArrayList<>();
         String reduceError = null;
+        int noGpuParts = 0;
+        String noGpu = null;
         for (PartSummary p : g.finals().values()) {
+            if (p.gpuUnavailable() != null && noGpuParts++ == 0) noGpu = "part " + p.part() + ": " + p.gpuUnavailable();
             ok += p.ok();
             failed += p.failed();
             retries += p.retries();
@@ -77,7 +81,13 @@ public final class StatusCalculator {
 
         Conditions c = new Conditions(previous == null ? null : previous.conditions, now, s.observedGeneration);
         String reason, message;
-        if (failed > spec.maxFailedTasksOrDefault()) {
+        boolean cpuFallback = spec.gpu != null && spec.gpu.fallbackOrDefault() == GpuSpec.Fallback.CPU;
+        if (failed > spec.maxFailedTasksOrDefault() && noGpuParts > 0 && !cpuFallback) {
+            s.phase = Phase.Failed;
+            reason = "GpuUnavailable";
+            message = "no usable GPU in " + noGpuParts + " part(s), and gpu.fallback is fail: " + noGpu
+                    + ". Set spec.gpu.fallback: cpu to run on CPU threads instead";
+        } else if (failed > spec.maxFailedTasksOrDefault()) {
             s.phase = Phase.Failed;
             reason = "TasksFailed";
             message = failed + " task(s) failed, more than maxFailedTasks=" + spec.maxFailedTasksOrDefault()
@@ -125,6 +135,9 @@ public final class StatusCalculator {
                     reduceError != null ? reduceError
                             : "per-task results exceed the size limit; status.result holds the reduction, the results "
                             + "ConfigMap keeps per-part summaries");
+        }
+        if (noGpuParts > 0 && cpuFallback) {
+            c.set("CpuFallback", true, "GpuUnavailable", noGpuParts + " part(s) ran on CPU threads (gpu.fallback: cpu): " + noGpu);
         }
         s.conditions = c.list();
 

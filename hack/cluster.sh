@@ -323,6 +323,35 @@ status() {
 }
 
 # up and down never overlap: one waits for the other (a half-stopped cluster is not restartable).
+# restart NAME [DOWNTIME]: stop one component (SIGTERM, SIGKILL after 20 s) and start it again after
+# DOWNTIME seconds, with the configuration `up` gave it. For fault tests: kubelet, containerd or the
+# API server going away mid-run. Containers survive a containerd or kubelet restart (their shims stay).
+restart() {
+  local name=$1 downtime=${2:-0}
+  [[ -f $PIDS/$name.pid ]] || die "$name was not started by this script (no $PIDS/$name.pid)"
+  BIN=$(cat "$STATE/bin-dir") IP=$(node_ip)
+  local pid; pid=$(cat "$PIDS/$name.pid")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$PIDS/$name.pid"
+  log "$name stopped (pid $pid); down for $downtime s"
+  sleep "$downtime"
+  case $name in
+    containerd) containerd_up ;;
+    kubelet|kube-proxy) node_up ;;
+    etcd|kube-apiserver|kube-controller-manager|kube-scheduler) control_plane_up ;;
+    coredns) dns_up ;;
+    *) die "unknown component $name" ;;
+  esac
+}
+
+# kill-container ID SIGNAL: signal a container's main process through containerd, as the kernel's
+# OOM killer or a crash would (kubectl cannot send SIGKILL).
+kill_container() {
+  ctr --address "$RUN/containerd.sock" -n k8s.io tasks kill -s "$2" "${1#containerd://}"
+}
+
 lock() { mkdir -p "$STATE"; exec 9>"$STATE/.lock"; flock 9; }
 
 case ${1:-} in
@@ -330,5 +359,7 @@ case ${1:-} in
   down) lock; down ;;
   status) status ;;
   env) echo "export KUBECONFIG=$KUBECONFIG_ADMIN" ;;
-  *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
+  restart) [[ -n ${2:-} ]] || die "usage: $0 restart COMPONENT [DOWNTIME_SECONDS]"; lock; restart "$2" "${3:-0}" ;;
+  kill-container) [[ -n ${3:-} ]] || die "usage: $0 kill-container CONTAINER_ID SIGNAL"; kill_container "$2" "$3" ;;
+  *) echo "usage: $0 up|down|status|env|restart COMPONENT [DOWNTIME]|kill-container ID SIGNAL" >&2; exit 2 ;;
 esac

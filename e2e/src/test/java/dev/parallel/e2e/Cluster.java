@@ -76,6 +76,52 @@ final class Cluster {
         });
     }
 
+    /** hack/cluster.sh with these arguments (restart a component, signal a container). */
+    static Result clusterScript(String... args) {
+        List<String> cmd = new ArrayList<>(List.of("bash", ROOT.resolve("hack/cluster.sh").toString()));
+        cmd.addAll(List.of(args));
+        try {
+            Process p = new ProcessBuilder(cmd).directory(ROOT.toFile()).redirectErrorStream(true).start();
+            p.getOutputStream().close();
+            var out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(300, TimeUnit.SECONDS)) throw new IllegalStateException("timed out: " + cmd);
+            return new Result(p.exitValue(), out, "");
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Sends {@code signal} to a running container's main process (SIGKILL: as the OOM killer or a crash would). */
+    static void signal(io.fabric8.kubernetes.api.model.Pod pod, String container, String signal) {
+        String id = pod.getStatus().getContainerStatuses().stream().filter(c -> c.getName().equals(container))
+                .findFirst().orElseThrow().getContainerID();
+        Result r = clusterScript("kill-container", id, signal);
+        if (r.code() != 0) throw new IllegalStateException("kill-container " + id + ": " + r.out());
+    }
+
+    /** The operator's pods (installed by Helm). */
+    static List<io.fabric8.kubernetes.api.model.Pod> operatorPods() {
+        return client().pods().inNamespace(OPERATOR_NAMESPACE)
+                .withLabel("app.kubernetes.io/name", "parallel-job-operator").list().getItems();
+    }
+
+    /** The operator's memory now: heap used (its metrics), RSS and peak RSS (VmHWM, since the container started). */
+    record OperatorMemory(double heapBytes, long rssBytes, long peakRssBytes) {}
+
+    static OperatorMemory operatorMemory() {
+        var pods = operatorPods();
+        if (pods.isEmpty()) return null;
+        String pod = pods.get(0).getMetadata().getName();
+        var status = kubectl("exec", "-n", OPERATOR_NAMESPACE, pod, "--", "cat", "/proc/1/status");
+        java.util.function.ToLongFunction<String> kb = key -> status.out().lines().filter(l -> l.startsWith(key + ":"))
+                .mapToLong(l -> Long.parseLong(l.replaceAll("[^0-9]", "")) * 1024).findFirst().orElse(-1);
+        var metrics = kubectl("get", "--raw", "/api/v1/namespaces/" + OPERATOR_NAMESPACE
+                + "/services/pj-parallel-job-operator-metrics:8080/proxy/q/metrics");
+        double heap = metrics.out().lines().filter(l -> l.startsWith("jvm_memory_used_bytes") && l.contains("area=\"heap\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        return new OperatorMemory(heap, kb.applyAsLong("VmRSS"), kb.applyAsLong("VmHWM"));
+    }
+
     static ParallelJob get(String ns, String name) {
         return client().resources(ParallelJob.class).inNamespace(ns).withName(name).get();
     }

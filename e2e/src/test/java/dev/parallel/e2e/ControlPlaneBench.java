@@ -98,17 +98,9 @@ class ControlPlaneBench {
     }
 
     static String operatorMemory() {
-        var pods = Cluster.client().pods().inNamespace(Cluster.OPERATOR_NAMESPACE)
-                .withLabel("app.kubernetes.io/name", "parallel-job-operator").list().getItems();
-        if (pods.isEmpty()) return "operator memory: no operator pod found\n";
-        String pod = pods.get(0).getMetadata().getName();
-        var status = Cluster.kubectl("exec", "-n", Cluster.OPERATOR_NAMESPACE, pod, "--", "cat", "/proc/1/status");
-        String rss = status.out().lines().filter(l -> l.startsWith("VmRSS") || l.startsWith("VmHWM"))
-                .map(l -> l.replaceAll("\\s+", " ")).reduce((a, b) -> a + ", " + b).orElse("?");
-        var metrics = Cluster.kubectl("get", "--raw", "/api/v1/namespaces/" + Cluster.OPERATOR_NAMESPACE
-                + "/services/pj-parallel-job-operator-metrics:8080/proxy/q/metrics");
-        double heap = metrics.out().lines().filter(l -> l.startsWith("jvm_memory_used_bytes") && l.contains("area=\"heap\""))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
-        return String.format(Locale.ROOT, "operator after 1,100 ParallelJobs: heap used %.0f MiB; %s%n", heap / (1 << 20), rss);
+        var m = Cluster.operatorMemory();
+        return m == null ? "operator memory: no operator pod found\n" : String.format(Locale.ROOT,
+                "operator after 1,100 ParallelJobs: heap used %.0f MiB; VmRSS %d MiB, VmHWM (peak RSS) %d MiB%n",
+                m.heapBytes() / 1048576.0, m.rssBytes() >> 20, m.peakRssBytes() >> 20);
     }
 }

@@ -35,9 +35,13 @@ class FaultsE2ETest {
     }
 
     static void apply(String yaml) throws Exception {
+        applyIn(NS, yaml);
+    }
+
+    static void applyIn(String ns, String yaml) throws Exception {
         Path f = Files.createTempFile("pj", ".yaml");
         Files.writeString(f, yaml);
-        var r = Cluster.kubectl("apply", "-n", NS, "-f", f.toString());
+        var r = Cluster.kubectl("apply", "-n", ns, "-f", f.toString());
         assertThat(r.code()).as(r.err()).isZero();
     }
 

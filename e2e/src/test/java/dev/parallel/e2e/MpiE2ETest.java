@@ -50,7 +50,10 @@ class MpiE2ETest {
     /** After the run: no worker pod runs and the SSH keys and Service are gone. */
     static void nothingLeftRunning(String name) {
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-            assertThat(workerPods(name)).as("worker pods after the run").isEmpty();
+            // Failed pods (a killed worker) stay, as a Job's do, until the ParallelJob is deleted.
+            assertThat(workerPods(name)).as("worker pods running after the run")
+                    .noneMatch(p -> p.getMetadata().getDeletionTimestamp() == null
+                            && !"Failed".equals(p.getStatus().getPhase()) && !"Succeeded".equals(p.getStatus().getPhase()));
             assertThat(Cluster.client().secrets().inNamespace(NS).withName(name + "-ssh").get()).isNull();
             assertThat(Cluster.client().services().inNamespace(NS).withName(name + "-mpi").get()).isNull();
         });
@@ -138,15 +141,18 @@ class MpiE2ETest {
         return Cluster.awaitPhase(NS, name, Duration.ofMinutes(4), Phase.Succeeded, Phase.Failed);
     }
 
-    /** Waits until the launcher's mpirun has started the ranks, then SIGKILLs worker 1 (grace period 0). */
+    /** Waits until both ranks have started (their lines in the launcher's log), then SIGKILLs worker 1's container. */
     private static void killAWorkerWhileMpirunRuns(String name) throws Exception {
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).until(() -> {
             var pods = Cluster.client().pods().inNamespace(NS).withLabel("batch.kubernetes.io/job-name", name).list().getItems();
-            return pods.stream().anyMatch(p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase()));
+            return pods.stream().filter(p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase())).anyMatch(p -> {
+                String log = Cluster.client().pods().inNamespace(NS).resource(p).getLog();
+                return log.contains("rank 0/2 on") && log.contains("rank 1/2 on");
+            });
         });
-        Thread.sleep(3000); // mpirun and the ranks up, tasks under way
+        Thread.sleep(1000); // tasks under way: 4 x 1.5 s per rank
         Pod victim = workerPods(name).stream().filter(p -> p.getMetadata().getName().contains("-worker-1-")).findFirst()
                 .orElseThrow();
-        Cluster.client().pods().inNamespace(NS).resource(victim).withGracePeriod(0).delete();
+        Cluster.signal(victim, "mpi-worker", "SIGKILL");
     }
 }

@@ -1,6 +1,7 @@
 package dev.parallel.operator;
 
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import java.time.Duration;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
@@ -18,8 +19,13 @@ public class LeaderElection {
     @Produces
     @Singleton
     LeaderElectionConfiguration leaderElection(
-            @ConfigProperty(name = "parallel-job.lease-namespace", defaultValue = "default") String namespace) {
+            @ConfigProperty(name = "parallel-job.lease-namespace", defaultValue = "default") String namespace,
+            // Longer than client-go's 15/10/2 s: a leader that cannot renew exits, so the renew deadline is
+            // how long an API-server outage may last without restarting the operator.
+            @ConfigProperty(name = "parallel-job.leader.lease-duration", defaultValue = "60s") Duration leaseDuration,
+            @ConfigProperty(name = "parallel-job.leader.renew-deadline", defaultValue = "50s") Duration renewDeadline,
+            @ConfigProperty(name = "parallel-job.leader.retry-period", defaultValue = "5s") Duration retryPeriod) {
         String ns = System.getenv().getOrDefault("POD_NAMESPACE", namespace);
-        return new LeaderElectionConfiguration(LEASE_NAME, ns);
+        return new LeaderElectionConfiguration(LEASE_NAME, ns, leaseDuration, renewDeadline, retryPeriod);
     }
 }

@@ -33,6 +33,8 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.Objects;
 import org.jboss.logging.Logger;
 
@@ -117,9 +119,15 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
         // Deploy: what is missing is created; a Job is never updated except for suspend.
         String ns = pj.getMetadata().getNamespace();
         ConfigMap results = client.configMaps().inNamespace(ns).withName(Names.resultsConfigMap(pj)).get();
-        if (results == null) results = createIfAbsent(ResultsStore.empty(pj));
         List<Job> jobs = List.copyOf(ctx.getSecondaryResources(Job.class));
-        List<Pod> allPods = List.copyOf(ctx.getSecondaryResources(Pod.class));
+        UpdateControl<ParallelJob> waitForLeftovers = removeLeftovers(pj, plan, jobs, results);
+        if (waitForLeftovers != null) return waitForLeftovers;
+        if (results == null) results = createIfAbsent(ResultsStore.empty(pj));
+        // Only pods of our own Jobs: a deleted namesake's pods carry the same labels until the GC takes them.
+        Set<String> jobUids = jobs.stream().map(j -> j.getMetadata().getUid()).collect(java.util.stream.Collectors.toSet());
+        List<Pod> allPods = ctx.getSecondaryResources(Pod.class).stream()
+                .filter(p -> p.getMetadata().getOwnerReferences().stream().anyMatch(o -> jobUids.contains(o.getUid())))
+                .toList();
         Job job = byName(jobs, Names.job(pj));
         List<Pod> workerPods = MpiWorkers.pods(pj, allPods);
         StatusCalculator.Waiting waiting = null;
@@ -139,7 +147,14 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
         }
         if (job == null && waiting == null) {
             if (pj.getSpec().tasks.items != null) createIfAbsent(TasksConfigMap.build(pj, plan));
-            job = createIfAbsent(WorkerJob.build(pj, plan, settings));
+            try {
+                job = createIfAbsent(WorkerJob.build(pj, plan, settings));
+            } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+                // Invalid (422): the same Job would be refused again; anything else is retried.
+                if (e.getCode() != 422) throw e;
+                String why = e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage();
+                return fail(pj, "JobRejected", "the API server rejected the Job: " + why, EventReason.Failed);
+            }
             if (WorkerJob.mpi(pj)) {
                 events.record(pj, EventReason.MpiLauncherCreated, "all " + pj.getSpec().mpi.workers
                         + " MPI workers Ready: created launcher Job " + job.getMetadata().getName() + " (mpirun, "
@@ -232,6 +247,39 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
         } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
             if (e.getCode() != 409) throw e;
         }
+    }
+
+    /**
+     * A ParallelJob deleted and created again under the same name finds the old one's Job and ConfigMaps
+     * (same names, owned by the old uid) until the garbage collector removes them. Using them would mix
+     * the old run's results into the new one: delete them and wait.
+     */
+    private UpdateControl<ParallelJob> removeLeftovers(ParallelJob pj, Plan plan, List<Job> jobs, ConfigMap results) {
+        List<io.fabric8.kubernetes.api.model.HasMetadata> stale = new java.util.ArrayList<>();
+        jobs.stream().filter(j -> !ownedBy(j, pj)).forEach(stale::add);
+        if (results != null && !ownedBy(results, pj)) stale.add(results);
+        if (pj.getSpec().tasks.items != null) {
+            ConfigMap tasks = client.configMaps().inNamespace(pj.getMetadata().getNamespace())
+                    .withName(Names.tasksConfigMap(pj)).get();
+            if (tasks != null && !ownedBy(tasks, pj)) stale.add(tasks);
+        }
+        if (stale.isEmpty()) return null;
+        for (var o : stale) {
+            client.resource(o).withPropagationPolicy(io.fabric8.kubernetes.api.model.DeletionPropagation.BACKGROUND).delete();
+        }
+        String names = stale.stream().map(o -> o.getKind() + " " + o.getMetadata().getName()).reduce((a, b) -> a + ", " + b).orElse("");
+        LOG.infof("%s/%s: removing what a deleted namesake left: %s", pj.getMetadata().getNamespace(),
+                pj.getMetadata().getName(), names);
+        ParallelJobStatus s = StatusCalculator.compute(pj, plan, null,
+                new Gathered(Map.of(), Map.of(), false, null), pj.getStatus(), Instant.now(), null,
+                new StatusCalculator.Waiting("RemovingLeftovers", "a deleted ParallelJob of the same name left " + names
+                        + "; they are being deleted and this one starts when they are gone"));
+        UpdateControl<ParallelJob> update = sameStatus(pj.getStatus(), s) ? UpdateControl.noUpdate() : patchStatus(pj, s);
+        return update.rescheduleAfter(java.time.Duration.ofSeconds(2));
+    }
+
+    private static boolean ownedBy(io.fabric8.kubernetes.api.model.HasMetadata o, ParallelJob pj) {
+        return o.getMetadata().getOwnerReferences().stream().anyMatch(r -> pj.getMetadata().getUid().equals(r.getUid()));
     }
 
     private static Job byName(List<Job> jobs, String name) {

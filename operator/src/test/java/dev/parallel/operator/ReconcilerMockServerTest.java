@@ -38,6 +38,11 @@ class ReconcilerMockServerTest {
     Pod pod(String job, String podName, int part, String phase, String message, int exit) {
         Pod p = Fixtures.pod(podName, part, phase, message, exit, "2026-01-01T00:00:0" + part + "Z");
         p.getMetadata().getLabels().put("parallel.dev/job-name", job);
+        // As the Job controller does: the pod is owned by its Job (the operator ignores pods of other Jobs).
+        Job owner = client.batch().v1().jobs().inNamespace("ns1").withName(job).get();
+        p.getMetadata().setOwnerReferences(java.util.List.of(new io.fabric8.kubernetes.api.model.OwnerReferenceBuilder()
+                .withApiVersion("batch/v1").withKind("Job").withName(job).withUid(owner.getMetadata().getUid())
+                .withController(true).build()));
         return client.pods().inNamespace("ns1").resource(p).create();
     }
 
@@ -76,15 +81,16 @@ class ReconcilerMockServerTest {
         apply("mock-suspend", "kernel: sleep\nparams: {millis: 1}\ntasks: {range: {start: 0, end: 2}}\n");
         await().atMost(Duration.ofSeconds(30)).until(
                 () -> client.batch().v1().jobs().inNamespace("ns1").withName("mock-suspend").get(), j -> j != null);
-        ParallelJob pj = get("mock-suspend");
-        pj.getSpec().suspend = true;
-        client.resources(ParallelJob.class).inNamespace("ns1").resource(pj).update();
+        // A patch, not an update: the operator writes the status concurrently (no resourceVersion race).
+        client.resources(ParallelJob.class).inNamespace("ns1").withName("mock-suspend").patch(
+                io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+                "{\"spec\": {\"suspend\": true}}");
         await().atMost(Duration.ofSeconds(30)).until(() -> Boolean.TRUE.equals(
                 client.batch().v1().jobs().inNamespace("ns1").withName("mock-suspend").get().getSpec().getSuspend()));
         await().atMost(Duration.ofSeconds(30)).until(() -> get("mock-suspend").getStatus().phase == Phase.Suspended);
-        pj = get("mock-suspend");
-        pj.getSpec().suspend = false;
-        client.resources(ParallelJob.class).inNamespace("ns1").resource(pj).update();
+        client.resources(ParallelJob.class).inNamespace("ns1").withName("mock-suspend").patch(
+                io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+                "{\"spec\": {\"suspend\": false}}");
         await().atMost(Duration.ofSeconds(30)).until(() -> Boolean.FALSE.equals(
                 client.batch().v1().jobs().inNamespace("ns1").withName("mock-suspend").get().getSpec().getSuspend()));
     }
@@ -99,5 +105,30 @@ class ReconcilerMockServerTest {
             assertThat(c.getMessage()).contains("ConfigMap nowhere not found");
         });
         assertThat(client.batch().v1().jobs().inNamespace("ns1").withName("mock-cm").get()).isNull();
+    }
+
+    @Test
+    void whatADeletedNamesakeLeftIsRemovedNotReused() {
+        // The old run's Job and results ConfigMap, owned by a uid that no longer exists (the GC is slow).
+        var stale = new io.fabric8.kubernetes.api.model.OwnerReferenceBuilder().withApiVersion("parallel.dev/v1alpha1")
+                .withKind("ParallelJob").withName("mock-again").withUid("old-uid").withController(true).build();
+        client.configMaps().inNamespace("ns1").resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+                .withNewMetadata().withName("mock-again-results").withOwnerReferences(stale).endMetadata()
+                .addToData("part-00000", Fixtures.summary(0, 3, 3, 0, "{\"hits\":99,\"samples\":99}")).build()).create();
+        client.batch().v1().jobs().inNamespace("ns1").resource(new io.fabric8.kubernetes.api.model.batch.v1.JobBuilder()
+                .withNewMetadata().withName("mock-again").withOwnerReferences(stale)
+                .addToLabels("app.kubernetes.io/managed-by", "parallel-job-operator")
+                .addToLabels("parallel.dev/job-name", "mock-again").endMetadata()
+                .withNewSpec().withCompletions(7).withNewTemplate().withNewSpec().endSpec().endTemplate().endSpec().build()).create();
+        ParallelJob pj = apply("mock-again", "kernel: pi\nparams: {samples: 10}\ntasks: {range: {start: 0, end: 6}}\npods: 2\n");
+        // The operator deletes both, then creates its own: a Job with 2 completions, results without the old part.
+        Job job = await().atMost(Duration.ofSeconds(30)).until(
+                () -> client.batch().v1().jobs().inNamespace("ns1").withName("mock-again").get(),
+                j -> j != null && j.getMetadata().getOwnerReferences().get(0).getUid().equals(pj.getMetadata().getUid()));
+        assertThat(job.getSpec().getCompletions()).isEqualTo(2);
+        var results = client.configMaps().inNamespace("ns1").withName("mock-again-results").get();
+        assertThat(results.getMetadata().getOwnerReferences().get(0).getUid()).isEqualTo(pj.getMetadata().getUid());
+        assertThat(results.getData() == null ? java.util.Map.of() : results.getData()).doesNotContainKey("part-00000");
+        assertThat(get("mock-again").getStatus().tasks.succeeded).isZero();
     }
 }

@@ -63,6 +63,9 @@ public class ParallelJobStatus {
         public long running;
         @JsonPropertyDescription("retries: task attempts that were retried, summed over parts.")
         public long retries;
+        @JsonPropertyDescription("podsFailed: the Job's failed pods: killed, OOM-killed or crashed (the part ran again "
+                + "in a new pod while retriesPerTask allowed), or ended with failed tasks.")
+        public long podsFailed;
 
         public TaskCounts() {}
 
@@ -77,11 +80,11 @@ public class ParallelJobStatus {
         @Override
         public boolean equals(Object o) {
             return o instanceof TaskCounts t && t.total == total && t.succeeded == succeeded && t.failed == failed
-                    && t.running == running && t.retries == retries;
+                    && t.running == running && t.retries == retries && t.podsFailed == podsFailed;
         }
 
         @Override
-        public int hashCode() { return Objects.hash(total, succeeded, failed, running, retries); }
+        public int hashCode() { return Objects.hash(total, succeeded, failed, running, retries, podsFailed); }
     }
 
     /** A failed task and why. */

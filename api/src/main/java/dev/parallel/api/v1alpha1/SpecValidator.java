@@ -77,6 +77,11 @@ public final class SpecValidator {
             if (s.gpu == null) p.add(new Problem("spec.gpu", ParallelJobSpec.CUDA_NEEDS_GPU));
             if (s.kernel != Kernel.PI && s.kernel != Kernel.MATMUL) p.add(new Problem("spec.kernel", ParallelJobSpec.CUDA_KERNELS));
         }
+        // The CRD cannot check quantities (a CEL isQuantity over an unbounded map exceeds the cost budget).
+        if (s.resources != null) {
+            quantities(p, "spec.resources.requests", s.resources.getRequests());
+            quantities(p, "spec.resources.limits", s.resources.getLimits());
+        }
         positive(p, "spec.parallelism", s.parallelism);
         positive(p, "spec.pods", s.pods);
         positive(p, "spec.tasksPerPod", s.tasksPerPod);
@@ -89,5 +94,19 @@ public final class SpecValidator {
 
     private static void positive(List<Problem> p, String field, Integer v) {
         if (v != null && v < 1) p.add(new Problem(field, "must be >= 1, got " + v));
+    }
+
+    /** Kubernetes' quantity syntax (apimachinery's resource.Quantity): a number and an optional suffix. */
+    private static final java.util.regex.Pattern QUANTITY =
+            java.util.regex.Pattern.compile("^[+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+|[KMGTPE]i|[numkMGTPE])?$");
+
+    private static void quantities(List<Problem> p, String field, java.util.Map<String, io.fabric8.kubernetes.api.model.Quantity> m) {
+        if (m == null) return;
+        m.forEach((k, q) -> {
+            String v = q == null ? "" : q.toString();
+            if (!QUANTITY.matcher(v).matches()) {
+                p.add(new Problem(field + "." + k, "must be a quantity such as 500m, 2 or 1Gi, got \"" + v + "\""));
+            }
+        });
     }
 }

@@ -68,11 +68,24 @@ public final class MpiRank {
     void run(MpiSpec.Mode mode) throws IOException, InterruptedException {
         long t0 = System.nanoTime();
         List<Task> all = config.partTasks();
+        // One line per rank in the launcher's log (mpirun forwards every rank's stdout): who runs what.
+        // One write per line: mpirun interleaves the ranks' output at write boundaries.
+        out.print(String.format("rank %d/%d on %s: %s, %d tasks in all%n", mpi.rank(), mpi.size(), hostName(), mode.value(),
+                all.size()));
+        out.flush();
         if (mode == MpiSpec.Mode.DYNAMIC && mpi.size() > 1) {
             if (mpi.rank() == 0) dispatch(all, t0);
             else work(all);
         } else {
             runStatic(all, t0);
+        }
+    }
+
+    private static String hostName() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return "?";
         }
     }
 

@@ -69,6 +69,9 @@ public final class StatusCalculator {
         }
         long running = g.runningTasks().values().stream().mapToLong(Long::longValue).sum();
         s.tasks = new ParallelJobStatus.TaskCounts(plan.tasks(), ok, failed, running, retries);
+        // The Job counts its failed pods (a FailIndex exit included; Ignore'd disruptions not).
+        s.tasks.podsFailed = job != null && job.getStatus() != null && job.getStatus().getFailed() != null
+                ? job.getStatus().getFailed() : previous != null && previous.tasks != null ? previous.tasks.podsFailed : 0;
         s.progress = (ok + failed) + "/" + plan.tasks();
         JsonNode finished = Reducer.finish(reduced);
         s.result = finished == null ? null : new AnyType(dev.parallel.api.contract.Json.MAPPER.convertValue(finished, Object.class));

@@ -7,7 +7,7 @@ export PATH := $(BIN_DIR):$(PATH)
 # fabric8 kube-api-test finds a real kube-apiserver + etcd here (no download).
 export KUBE_API_TEST_DIR := $(HOME)/.kubeapitest
 
-.PHONY: build test test-unit kubeapitest-bin test-e2e demo bench bench-operator crds cluster-up cluster-down images run-local clean
+.PHONY: build test test-unit kubeapitest-bin test-e2e test-reliability test-gpu demo bench bench-operator crds cluster-up cluster-down images run-local clean
 
 build:                 ## compile and package every module (no tests)
 	$(MVN) -q package -DskipTests
@@ -26,6 +26,11 @@ kubeapitest-bin:
 test-e2e:              ## the operator on the local cluster (built from source), every example end to end
 	kubeconfig=$$(hack/deploy.sh --skip-build) && export KUBECONFIG=$$kubeconfig && \
 	  cd e2e && $(MVN) test -De2e=true
+
+test-reliability:      ## the fault, bad-input and scale suites at full size (500 ParallelJobs); figures in e2e/target/reliability.txt
+	kubeconfig=$$(hack/deploy.sh --skip-build) && export KUBECONFIG=$$kubeconfig && \
+	  cd e2e && rm -f target/reliability.txt && $(MVN) test -De2e=true -Dreliability.jobs=500 \
+	    -Dtest='ReliabilityE2ETest,BadInputE2ETest,ScaleE2ETest' -Dsurefire.failIfNoSpecifiedTests=false
 
 test-gpu:              ## on a GPU node: the CUDA launch tests must run (not skip); needs the NVIDIA driver, no toolkit
 	$(MVN) -q install -DskipTests -pl job-image -am

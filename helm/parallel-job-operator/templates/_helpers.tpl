@@ -19,9 +19,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: [parallel.dev]
   resources: [paralleljobs/status]
   verbs: [get, patch, update]
+# delete (jobs, configmaps): only what a deleted ParallelJob of the same name left behind, when the
+# garbage collector has not removed it (e.g. it missed the deletion during an API-server restart).
 - apiGroups: [batch]
   resources: [jobs]
-  verbs: [get, list, watch, create, patch]
+  verbs: [get, list, watch, create, patch, delete]
 - apiGroups: [""]
   resources: [pods]
   verbs: [get, list, watch]
@@ -30,7 +32,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   verbs: [get]
 - apiGroups: [""]
   resources: [configmaps]
-  verbs: [get, list, watch, create, update]
+  verbs: [get, list, watch, create, update, delete]
 # executor: mpi: a fresh SSH key pair per ParallelJob (created and deleted, never read) and the
 # headless Service that names the worker pods.
 - apiGroups: [""]

@@ -25,7 +25,7 @@ class SecurityE2ETest {
             "create, events, yes",
             "delete, paralleljobs.parallel.dev, no",
             "update, paralleljobs.parallel.dev, no",
-            "delete, jobs.batch, no",
+            "delete, jobs.batch, yes", // leftovers of a deleted namesake (ParallelJobReconciler.removeLeftovers)
             "create, pods, no",
             "delete, pods, no",
             "create, pods/exec, no",
@@ -35,7 +35,7 @@ class SecurityE2ETest {
             "create, services, yes",
             "get, services, no",
             "list, secrets, no",
-            "delete, configmaps, no",
+            "delete, configmaps, yes",
             "create, clusterrolebindings.rbac.authorization.k8s.io, no",
             "create, customresourcedefinitions.apiextensions.k8s.io, no",
             "*, *, no",

@@ -47,5 +47,11 @@ class ManifestsTest {
                 .singleElement().asString().startsWith("spec.kernel: ").contains("unknown kernel 'fft'");
         assertThat(invalid(head + "spec:\n  kernel: pi\n  tasks: {range: {start: 0, end: 2}\n").problems)
                 .singleElement().asString().contains("not valid YAML");
+        assertThat(invalid(head + "spec:\n  kernel: pi\n  tasks: {range: {start: 0, end: 2}}\n"
+                + "  resources: {requests: {cpu: 500m, memory: 1Gi}, limits: {cpu: lots, memory: 1.5Gi}}\n").problems)
+                .singleElement().asString()
+                .isEqualTo("spec.resources.limits.cpu: must be a quantity such as 500m, 2 or 1Gi, got \"lots\"");
+        assertThat(invalid(head + "spec:\n  kernel: pi\n  executor: cuda\n  tasks: {range: {start: 0, end: 2}}\n").problems)
+                .singleElement().asString().startsWith("spec.gpu: executor: cuda requires spec.gpu");
     }
 }

@@ -21,13 +21,13 @@ class HelmChartTest {
     static final String CHART = "../helm/parallel-job-operator";
     /** Every permission the operator has: group/resource: verbs. Anything else is a review finding. */
     static final List<String> EXPECTED = List.of(
-            "/configmaps: create,get,list,update,watch",
+            "/configmaps: create,delete,get,list,update,watch",
             "/events: create,patch",
             "/pods/log: get",
             "/pods: get,list,watch",
             "/secrets: create,delete",
             "/services: create,delete",
-            "batch/jobs: create,get,list,patch,watch",
+            "batch/jobs: create,delete,get,list,patch,watch",
             "events.k8s.io/events: create,patch",
             "parallel.dev/paralleljobs/status: get,patch,update",
             "parallel.dev/paralleljobs: get,list,watch");

@@ -7,7 +7,7 @@ export PATH := $(BIN_DIR):$(PATH)
 # fabric8 kube-api-test finds a real kube-apiserver + etcd here (no download).
 export KUBE_API_TEST_DIR := $(HOME)/.kubeapitest
 
-.PHONY: build test test-unit kubeapitest-bin test-e2e test-reliability test-gpu demo bench bench-operator crds cluster-up cluster-down images run-local clean
+.PHONY: build test test-unit kubeapitest-bin test-e2e test-reliability test-gpu demo bench bench-executors bench-operator crds cluster-up cluster-down images run-local clean
 
 build:                 ## compile and package every module (no tests)
 	$(MVN) -q package -DskipTests
@@ -42,7 +42,10 @@ demo:                  ## local cluster + operator (Helm) + k8s-examples/pi.yaml
 run-local:             ## the pi example without any cluster
 	$(MVN) -q package -DskipTests -pl job-image -am && java -jar job-image/target/parallel-job.jar run k8s-examples/pi.yaml
 
-bench:                 ## job-image executors benchmark (figures for docs/benchmarks.md)
+bench:                 ## ours vs the tutorial's Python tools vs C/OpenMP on identical tasks; writes docs/benchmarks.md (+ chart)
+	$(MVN) -q package -DskipTests -pl job-image -am && python3 bench/run.py
+
+bench-executors:       ## the job image's own executors (sequential/threads/processes/mpi): tasks/s, dispatch overhead
 	$(MVN) -q package -DskipTests -pl job-image -am && java -jar job-image/target/parallel-job.jar bench
 
 bench-operator:        ## control-plane benchmark on the local cluster (apply->Job latency, 1,000 ParallelJobs, memory)

@@ -100,6 +100,30 @@ class GatherAndStatusTest {
     }
 
     @Test
+    void resultsBeyondTheLimitsSayWhichLimitAndWhatIsStillExact() throws Exception {
+        Plan plan = Planner.plan(pj, null);
+        var full = new dev.parallel.api.contract.PartSummary(0, 4, 4, 0, 0, dev.parallel.api.contract.Json.MAPPER.readTree("7"),
+                false, List.of(), false, 5, "threads", null, null);
+        var dropped = new dev.parallel.api.contract.PartSummary(1, 4, 4, 0, 0, null, true, List.of(), false, 5, "threads", null, null);
+        // Per-task results did not all fit the ConfigMap: the reduction is still whole.
+        var s = StatusCalculator.compute(pj, plan, job(null, null), new Gathered(Map.of(0, full, 1, full, 2, full), Map.of(), true, null),
+                null, Instant.EPOCH, "r");
+        assertThat(s.phase).isEqualTo(Phase.Succeeded);
+        assertThat(s.conditions).filteredOn(c -> c.getType().equals("ResultsTruncated")).singleElement()
+                .satisfies(c -> assertThat(c.getMessage()).contains("status.result holds the complete reduction"));
+        // A part's reduction was dropped from its summary: status.result lacks it, and says so.
+        s = StatusCalculator.compute(pj, plan, job(null, null), new Gathered(Map.of(0, full, 1, dropped, 2, full), Map.of(), false, null),
+                null, Instant.EPOCH, "r");
+        assertThat(s.tasks.succeeded).isEqualTo(12);
+        assertThat(s.conditions).filteredOn(c -> c.getType().equals("ResultsTruncated")).singleElement()
+                .satisfies(c -> assertThat(c.getMessage()).contains("status.result lacks it"));
+        // Within the limits: no such condition.
+        s = StatusCalculator.compute(pj, plan, job(null, null), new Gathered(Map.of(0, full, 1, full, 2, full), Map.of(), false, null),
+                null, Instant.EPOCH, "r");
+        assertThat(s.conditions).noneMatch(c -> c.getType().equals("ResultsTruncated"));
+    }
+
+    @Test
     void aPodKilledWithoutASummaryFailsItsWholePartWithTheReason() throws Exception {
         Plan plan = Planner.plan(pj, null);
         var pods = List.of(Fixtures.pod("p2", 2, "Failed", null, 137, "2026-01-01T00:00:00Z"));

@@ -133,11 +133,15 @@ public final class StatusCalculator {
                 s.phase == Phase.Succeeded ? message : s.progress + " tasks finished");
         c.set("Failed", s.phase == Phase.Failed, s.phase == Phase.Failed ? reason : "NotFailed",
                 s.phase == Phase.Failed ? message : "no failure");
-        if (g.resultsTruncated() || partialDropped || reduceError != null) {
-            c.set("ResultsTruncated", true, reduceError != null ? "ReduceFailed" : "SizeLimit",
-                    reduceError != null ? reduceError
-                            : "per-task results exceed the size limit; status.result holds the reduction, the results "
-                            + "ConfigMap keeps per-part summaries");
+        if (reduceError != null) {
+            c.set("ResultsTruncated", true, "ReduceFailed", reduceError);
+        } else if (partialDropped) {
+            c.set("ResultsTruncated", true, "SizeLimit", "a part's reduction did not fit its pod's 4 KiB termination "
+                    + "message, so status.result lacks it (reduce: collect keeps every value; prefer sum, min or max); "
+                    + "task counts are exact and per-task results are in the pods' logs");
+        } else if (g.resultsTruncated()) {
+            c.set("ResultsTruncated", true, "SizeLimit", "per-task results exceed the results ConfigMap's limit and "
+                    + "were not all kept; status.result holds the complete reduction");
         }
         if (noGpuParts > 0 && cpuFallback) {
             c.set("CpuFallback", true, "GpuUnavailable", noGpuParts + " part(s) ran on CPU threads (gpu.fallback: cpu): " + noGpu);

@@ -39,9 +39,13 @@ def log(msg):
 
 def setup():
     CACHE.mkdir(parents=True, exist_ok=True)
-    if subprocess.run(["which", "mpicc"], capture_output=True).returncode != 0:
-        log("installing libopenmpi-dev (mpicc, for mpi4py)")
-        subprocess.run(["apt-get", "install", "-y", "-q", "libopenmpi-dev"], check=True, stdout=subprocess.DEVNULL)
+    missing = [pkg for pkg, probe in (("libopenmpi-dev", ["which", "mpicc"]),  # mpi4py builds against it
+                                      ("python3-venv", [sys.executable, "-c", "import ensurepip"]),
+                                      ("gcc", ["which", "gcc"]))
+               if subprocess.run(probe, capture_output=True).returncode != 0]
+    if missing:
+        log(f"installing {' '.join(missing)} (apt)")
+        subprocess.run(["apt-get", "install", "-y", "-q", *missing], check=True, stdout=subprocess.DEVNULL)
     stamp = VENV / ".packages"
     if not stamp.exists() or stamp.read_text() != "\n".join(PY_PACKAGES):
         log(f"creating {VENV} with {', '.join(PY_PACKAGES)}")
@@ -60,9 +64,10 @@ def setup():
 class Workload:
     """One task list, as our manifest and as (a, b) pairs for the others."""
 
-    def __init__(self, kernel, manifest_spec, pairs, what, slow_subset):
+    def __init__(self, kernel, manifest_spec, pairs, what, slow_subset, contract=None):
         self.kernel, self.spec, self.pairs, self.what = kernel, manifest_spec, pairs, what
         self.slow_subset = slow_subset  # pure-Python implementations run this many tasks; time scaled up
+        self.contract = contract  # the same tasks as the pod contract's env (ours under mpirun)
 
     def manifest(self, path):
         path.write_text("apiVersion: parallel.dev/v1alpha1\nkind: ParallelJob\nmetadata: {name: bench-%s}\nspec:\n%s"
@@ -71,23 +76,30 @@ class Workload:
 
 def workloads(quick):
     f = 8 if quick else 1
-    pi_tasks, pi_samples = 32 // (f // 2 or 1), 5_000_000 // f
+    pi_tasks, pi_samples = 32 // (f // 2 or 1), 2_500_000 // f
     pr_tasks, pr_width = 16, 5_000_000 // f
     mm_tasks, mm_n = 12 // (f // 4 or 1), 256
     noop = 100_000 // f
     return [
         Workload("pi", f"  kernel: pi\n  params: {{samples: {pi_samples}, seed: 42}}\n  tasks: {{range: {{start: 0, end: {pi_tasks}}}}}\n",
                  [(kernels.stream_state(42, i), pi_samples) for i in range(pi_tasks)],
-                 f"{pi_tasks} tasks x {pi_samples:,} samples (pi.yaml's tasks, seed 42, x4)", 2),
+                 f"{pi_tasks} tasks x {pi_samples:,} samples (pi.yaml's seed; 4x its tasks of half its samples)", 2,
+                 {"PJ_KERNEL": "pi", "PJ_PARAMS": json.dumps({"samples": pi_samples, "seed": 42}),
+                  "PJ_RANGE": json.dumps({"start": 0, "end": pi_tasks, "step": 1, "param": "value"})}),
         Workload("primes", "  kernel: primes\n  tasks:\n    items:\n" + "".join(
                      f"    - {{from: {k * pr_width}, to: {(k + 1) * pr_width}}}\n" for k in range(pr_tasks)),
                  [(k * pr_width, (k + 1) * pr_width) for k in range(pr_tasks)],
-                 f"{pr_tasks} tasks of {pr_width:,} numbers over [0, {pr_tasks * pr_width:,}) (primes.yaml's ranges, widened)", None),
+                 f"{pr_tasks} tasks of {pr_width:,} numbers over [0, {pr_tasks * pr_width:,}) (primes.yaml's ranges, widened)", None,
+                 {"PJ_KERNEL": "primes",
+                  "PJ_TASKS_LINES": "".join(json.dumps({"from": k * pr_width, "to": (k + 1) * pr_width}) + "\n"
+                                            for k in range(pr_tasks))}),
         Workload("matmul", f"  kernel: matmul\n  params: {{\"n\": {mm_n}}}\n  tasks: {{range: {{start: 1, end: {mm_tasks + 1}, param: seed}}}}\n",
                  [(kernels.stream_state(i + 1, i), mm_n) for i in range(mm_tasks)],
-                 f"{mm_tasks} tasks of {mm_n} x {mm_n} (matmul.yaml, x2)", 2),
+                 f"{mm_tasks} tasks of {mm_n} x {mm_n} (matmul.yaml, x2)", 2,
+                 {"PJ_KERNEL": "matmul", "PJ_PARAMS": json.dumps({"n": mm_n}),
+                  "PJ_RANGE": json.dumps({"start": 1, "end": mm_tasks + 1, "step": 1, "param": "seed"})}),
         Workload("noop", f"  kernel: sleep\n  params: {{millis: 0}}\n  tasks: {{range: {{start: 0, end: {noop}}}}}\n",
-                 [(0, 0)] * noop, f"{noop:,} no-op tasks (per-task overhead)", None),
+                 [(0, 0)] * noop, f"{noop:,} no-op tasks (per-task overhead)", noop // 5),
     ]
 
 
@@ -114,6 +126,30 @@ def ours(w, executor, workers, tmp):
     elif w.kernel == "noop":
         result = ok
     return seconds, result
+
+
+def ours_mpi(w, ranks, tmp):
+    """Our MPI executor: the launcher's mpirun on localhost with `ranks` ranks of one thread each."""
+    lib = CACHE / "mpi-lib"
+    lib.mkdir(exist_ok=True)
+    if not (lib / "libmpi_java.so").exists():
+        (lib / "libmpi_java.so").symlink_to("/usr/lib/x86_64-linux-gnu/libmpi_java.so.40")
+    env = dict(os.environ, PJ_PARTS="1", PJ_EXECUTOR="mpi", PJ_THREADS="1", PJ_REDUCE="sum",
+               PJ_RESULTS_FILE=str(tmp / "mpi-results.jsonl"), PJ_SUMMARY_FILE=str(tmp / "mpi-summary.json"),
+               PJ_MPI_HOSTS="localhost", PJ_MPI_SLOTS=str(ranks), PJ_MPI_MODE="static", PJ_MPI_WAIT_SECONDS="0",
+               PJ_MPI_JAVA_LIBRARY_PATH=str(lib), OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    for k, v in w.contract.items():
+        if k == "PJ_TASKS_LINES":
+            (tmp / "mpi-tasks.jsonl").write_text(v)
+            env["PJ_TASKS_FILE"] = str(tmp / "mpi-tasks.jsonl")
+        else:
+            env[k] = v
+    p = subprocess.run(["java", "-jar", str(JAR), "mpi-launch"], capture_output=True, text=True, env=env, timeout=1800)
+    if p.returncode != 0:
+        raise RuntimeError(f"ours mpi: {p.stdout[-1000:]} {p.stderr[-2000:]}")
+    summary = json.loads((tmp / "mpi-summary.json").read_text())
+    result = summary["partial"]
+    return summary["millis"] / 1000, result["hits"] if w.kernel == "pi" else result
 
 
 def same(kernel, a, b):
@@ -153,7 +189,11 @@ def main():
         for ex in ("sequential", "threads", "processes"):
             for workers in ((1,) if ex == "sequential" else (1, 2)):
                 impls.append((f"ours {ex}", workers, lambda e=ex, wk=workers: ours(w, e, wk, tmp), 1, "full"))
-        python = [("loop", (1,)), ("threadpool", (2,)), ("processpool", (1, 2)), ("mp_pool", (2,)), ("mpi4py", (1, 2)), ("dask", (1, 2))]
+        if w.contract:
+            for ranks in (1, 2):
+                impls.append(("ours mpi", ranks, lambda r=ranks: ours_mpi(w, r, tmp), 1, "full"))
+        python = [("loop", (1,)), ("threadpool", (1, 2)), ("processpool", (1, 2)), ("mp_pool", (1, 2)), ("mpi4py", (1, 2)),
+                  ("dask", (1, 2))]
         if w.kernel in ("pi", "matmul"):
             python.insert(1, ("numpy", (1,)))
         if w.kernel == "noop":
@@ -174,7 +214,7 @@ def main():
         rows = []
         for label, workers, fn, sc, ref in impls:
             times, result = [], None
-            n = runs if sc == 1 else max(1, min(runs, 3))
+            n = runs if sc == 1 else 1  # the scaled pure-Python rows take minutes: one run
             for _ in range(n):
                 s, result = fn()
                 times.append(s * sc)
@@ -205,8 +245,9 @@ def write(report, runs, took, quick):
              f"numpy {pyv[1]}, dask {pyv[2]}, mpi4py {pyv[3]}; {gcc}.", "",
              "Each implementation times its own work: running the tasks and combining the results. Starting the JVM, "
              "the interpreter, a pool, the MPI world or the dask cluster is not counted, except for `ours processes`, "
-             "whose time includes starting its worker JVMs (it has no long-lived pool). Medians of "
-             f"{runs} runs (3 for the slow pure-Python rows); every result was checked equal before timing was reported. "
+             "whose time includes starting its worker JVMs (it has no long-lived pool); `ours mpi` is rank 0's time from "
+             "MPI_Init to the reduced result (mpirun on localhost, ranks of one thread). Medians of "
+             f"{runs} runs (one run for the rows marked *); every result was checked equal before timing was reported. "
              "\"speed vs C\" is C/OpenMP's time at the same worker count over this row's time (1.00 = as fast as C); "
              "\"vs ours\" the same against our thread executor. Rows marked * ran a prefix of the tasks (pure Python would "
              "take minutes) and were scaled to the whole list; their result was checked on that prefix.", ""]

@@ -58,7 +58,7 @@ class BadInputE2ETest {
             var ok = Cluster.kubectl("apply", "-n", NS, "-f", file.toString());
             assertThat(ok.code()).as(ok.err()).isZero();
             var pj = Cluster.awaitPhase(NS, name, java.time.Duration.ofMinutes(1), Phase.Failed);
-            var failed = pj.getStatus().conditions.stream().filter(x -> "Failed".equals(x.getType())).findFirst().orElseThrow();
+            var failed = Cluster.condition(pj, "Failed");
             assertThat(failed.getReason()).isEqualTo(reason[0]);
             assertThat(failed.getMessage()).contains(reason[1]);
             Cluster.deleteAndWait(NS, name);
@@ -114,7 +114,7 @@ class BadInputE2ETest {
         for (String[] c : List.of(new String[] {"inv-op-missing-cm", "TasksNotFound", "ConfigMap no-such-configmap not found"},
                 new String[] {"inv-op-bad-lines", "InvalidTasks", "line 2"})) {
             var pj = Cluster.awaitPhase(NS, c[0], java.time.Duration.ofMinutes(1), Phase.Failed);
-            var failed = pj.getStatus().conditions.stream().filter(x -> "Failed".equals(x.getType())).findFirst().orElseThrow();
+            var failed = Cluster.condition(pj, "Failed");
             assertThat(failed.getReason()).isEqualTo(c[1]);
             assertThat(failed.getMessage()).contains(c[2]);
             Cluster.deleteAndWait(NS, c[0]);

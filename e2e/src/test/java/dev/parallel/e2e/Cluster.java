@@ -122,6 +122,17 @@ final class Cluster {
         return new OperatorMemory(heap, kb.applyAsLong("VmRSS"), kb.applyAsLong("VmHWM"));
     }
 
+    /** The ParallelJob's condition of this type (it must be there). */
+    static io.fabric8.kubernetes.api.model.Condition condition(ParallelJob pj, String type) {
+        return pj.getStatus().conditions.stream().filter(c -> type.equals(c.getType())).findFirst()
+                .orElseThrow(() -> new AssertionError("no " + type + " condition in " + pj.getStatus().conditions));
+    }
+
+    /** Deletes a ParallelJob of this name left by an earlier run. */
+    static void fresh(String ns, String name) {
+        if (get(ns, name) != null) deleteAndWait(ns, name);
+    }
+
     static ParallelJob get(String ns, String name) {
         return client().resources(ParallelJob.class).inNamespace(ns).withName(name).get();
     }

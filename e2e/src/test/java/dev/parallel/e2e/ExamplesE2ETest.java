@@ -38,7 +38,7 @@ class ExamplesE2ETest {
     void exampleRunsOnTheClusterAndMatchesTheLocalResult(Path file) throws Exception {
         ParallelJob manifest = Manifests.read(file);
         String name = manifest.getMetadata().getName();
-        if (Cluster.get(NS, name) != null) Cluster.deleteAndWait(NS, name);
+        Cluster.fresh(NS, name);
 
         // A GPU example: this node has no GPU, so it advertises the resource (as a device plugin would) and
         // the pods run without a driver: the example's gpu.fallback: cpu path, its condition and event.

@@ -76,7 +76,7 @@ class FaultsE2ETest {
     @Test
     void aWorkerPodDeletedMidRunIsRetriedAndTheResultIsExact() throws Exception {
         String name = "e2e-pod-deleted";
-        if (Cluster.get(NS, name) != null) Cluster.deleteAndWait(NS, name);
+        Cluster.fresh(NS, name);
         apply(slowJob(name));
         Pod victim = await().atMost(Duration.ofSeconds(90)).until(() -> runningPods(name).stream()
                 .findFirst().orElse(null), p -> p != null);
@@ -94,7 +94,7 @@ class FaultsE2ETest {
     @Test
     void theOperatorPodDeletedMidRunComesBackAndTheResultIsExact() throws Exception {
         String name = "e2e-operator-deleted";
-        if (Cluster.get(NS, name) != null) Cluster.deleteAndWait(NS, name);
+        Cluster.fresh(NS, name);
         apply(slowJob(name));
         await().atMost(Duration.ofSeconds(90)).until(() -> !runningPods(name).isEmpty());
         var operators = Cluster.client().pods().inNamespace(Cluster.OPERATOR_NAMESPACE)
@@ -113,7 +113,7 @@ class FaultsE2ETest {
     @Test
     void ttlAfterFinishDeletesTheJobButKeepsTheResult() throws Exception {
         String name = "e2e-ttl";
-        if (Cluster.get(NS, name) != null) Cluster.deleteAndWait(NS, name);
+        Cluster.fresh(NS, name);
         apply("""
                 apiVersion: parallel.dev/v1alpha1
                 kind: ParallelJob

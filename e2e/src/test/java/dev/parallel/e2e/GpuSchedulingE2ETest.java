@@ -29,7 +29,7 @@ class GpuSchedulingE2ETest {
     void aGpuParallelJobStaysPendingAndSaysNoNodeHasTheGpus() throws Exception {
         String name = "e2e-gpu-pending";
         Cluster.advertise("nvidia.com/gpu", 0);
-        if (Cluster.get(NS, name) != null) Cluster.deleteAndWait(NS, name);
+        Cluster.fresh(NS, name);
         FaultsE2ETest.apply("""
                 apiVersion: parallel.dev/v1alpha1
                 kind: ParallelJob
@@ -79,13 +79,13 @@ class GpuSchedulingE2ETest {
     @Test
     void cudaWithoutADriverFallsBackToCpuThreadsAndSaysSo() throws Exception {
         String name = "e2e-cuda-fallback";
-        if (Cluster.get(NS, name) != null) Cluster.deleteAndWait(NS, name);
+        Cluster.fresh(NS, name);
         Cluster.advertise(FAKE_GPU, 2);
         try {
             FaultsE2ETest.apply(cudaJob(name, "cpu"));
             ParallelJob pj = Cluster.awaitPhase(NS, name, Duration.ofMinutes(3), Phase.Succeeded, Phase.Failed);
             assertThat(pj.getStatus().phase).as("conditions: %s", pj.getStatus().conditions).isEqualTo(Phase.Succeeded);
-            var fallback = pj.getStatus().conditions.stream().filter(c -> "CpuFallback".equals(c.getType())).findFirst().orElseThrow();
+            var fallback = Cluster.condition(pj, "CpuFallback");
             assertThat(fallback.getStatus()).isEqualTo("True");
             assertThat(fallback.getReason()).isEqualTo("GpuUnavailable");
             assertThat(fallback.getMessage()).contains("2 part(s) ran on CPU threads").contains("libcuda.so.1");
@@ -114,13 +114,13 @@ class GpuSchedulingE2ETest {
     @Test
     void cudaWithoutADriverAndFallbackFailFailsNamingTheDriver() throws Exception {
         String name = "e2e-cuda-fail";
-        if (Cluster.get(NS, name) != null) Cluster.deleteAndWait(NS, name);
+        Cluster.fresh(NS, name);
         Cluster.advertise(FAKE_GPU, 2);
         try {
             FaultsE2ETest.apply(cudaJob(name, null));
             ParallelJob pj = Cluster.awaitPhase(NS, name, Duration.ofMinutes(3), Phase.Succeeded, Phase.Failed);
             assertThat(pj.getStatus().phase).isEqualTo(Phase.Failed);
-            var failed = pj.getStatus().conditions.stream().filter(c -> "Failed".equals(c.getType())).findFirst().orElseThrow();
+            var failed = Cluster.condition(pj, "Failed");
             assertThat(failed.getReason()).isEqualTo("GpuUnavailable");
             assertThat(failed.getMessage()).contains("libcuda.so.1").contains("gpu.fallback: cpu");
             assertThat(pj.getStatus().tasks.failed).isPositive();

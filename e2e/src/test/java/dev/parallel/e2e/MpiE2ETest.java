@@ -44,7 +44,7 @@ class MpiE2ETest {
     static Job launcher(String name) { return Cluster.client().batch().v1().jobs().inNamespace(NS).withName(name).get(); }
 
     static void fresh(String name) {
-        if (Cluster.get(NS, name) != null) Cluster.deleteAndWait(NS, name);
+        Cluster.fresh(NS, name);
     }
 
     /** After the run: no worker pod runs and the SSH keys and Service are gone. */
@@ -83,7 +83,7 @@ class MpiE2ETest {
         String name = "e2e-mpi-killed";
         ParallelJob pj = runAndKillAWorker(name, 0);
         assertThat(pj.getStatus().phase).isEqualTo(Phase.Failed);
-        var failed = pj.getStatus().conditions.stream().filter(c -> "Failed".equals(c.getType())).findFirst().orElseThrow();
+        var failed = Cluster.condition(pj, "Failed");
         assertThat(failed.getStatus()).isEqualTo("True");
         assertThat(pj.getStatus().failedTasks).as("the reason names mpirun").isNotEmpty();
         assertThat(pj.getStatus().failedTasks.get(0).reason).contains("mpirun exited");
@@ -122,7 +122,7 @@ class MpiE2ETest {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(Cluster.get(NS, name).getStatus().conditions)
                 .anyMatch(c -> "WaitingForMpiWorkers".equals(c.getReason())));
         ParallelJob pj = Cluster.awaitPhase(NS, name, Duration.ofSeconds(90), Phase.Failed);
-        var failed = pj.getStatus().conditions.stream().filter(c -> "Failed".equals(c.getType())).findFirst().orElseThrow();
+        var failed = Cluster.condition(pj, "Failed");
         assertThat(failed.getReason()).isEqualTo("MpiWorkersNotReady");
         // Names the pods and the scheduler's reason once the Job controller has made them (a loaded
         // cluster may not have within the timeout: then it says so).

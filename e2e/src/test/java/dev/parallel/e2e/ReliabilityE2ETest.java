@@ -88,7 +88,7 @@ class ReliabilityE2ETest {
     }
 
     static void fresh(String name) {
-        if (Cluster.get(NS, name) != null) Cluster.deleteAndWait(NS, name);
+        Cluster.fresh(NS, name);
     }
 
     static List<Pod> runningPods(String name) {
@@ -310,7 +310,7 @@ class ReliabilityE2ETest {
         long t0 = System.nanoTime();
         ParallelJob pj = awaitDone(name, Duration.ofMinutes(2));
         assertThat(pj.getStatus().phase).isEqualTo(Phase.Failed);
-        var failed = pj.getStatus().conditions.stream().filter(c -> "Failed".equals(c.getType())).findFirst().orElseThrow();
+        var failed = Cluster.condition(pj, "Failed");
         assertThat(failed.getReason()).isEqualTo("DeadlineExceeded");
         assertThat(failed.getMessage()).contains("deadline");
         report(String.format("tasks hanging past activeDeadlineSeconds=20: Failed, reason DeadlineExceeded, after %.0f s",

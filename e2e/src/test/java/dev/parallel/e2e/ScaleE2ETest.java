@@ -149,7 +149,7 @@ class ScaleE2ETest {
             ParallelJob blobs = Cluster.awaitPhase(NS, "big-results", Duration.ofMinutes(5), Phase.Succeeded, Phase.Failed);
             assertThat(blobs.getStatus().phase).as("%s", blobs.getStatus().conditions).isEqualTo(Phase.Succeeded);
             assertThat(blobs.getStatus().tasks.succeeded).isEqualTo(3000);
-            var truncated = blobs.getStatus().conditions.stream().filter(c -> "ResultsTruncated".equals(c.getType())).findFirst().orElseThrow();
+            var truncated = Cluster.condition(blobs, "ResultsTruncated");
             assertThat(truncated.getStatus()).isEqualTo("True");
             int blobPj = bytes("pj", "big-results");
             int blobCm = bytes("configmap", blobs.getStatus().resultsConfigMap);

@@ -9,6 +9,7 @@ import dev.parallel.api.v1alpha1.ReduceOp;
 import dev.parallel.job.exec.CpuLimit;
 import dev.parallel.job.exec.ExecOptions;
 import dev.parallel.job.exec.Executors;
+import dev.parallel.job.exec.ProcessExecutor;
 import dev.parallel.job.exec.TaskExecutor;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -41,8 +42,9 @@ public final class Bench {
     public void executors() throws InterruptedException {
         out.printf(Locale.ROOT, "# job-image bench: %d CPUs, java %s, %d runs each (median)%n%n", workers,
                 System.getProperty("java.version"), runs);
-        out.println("| kernel | tasks | sequential s | threads s | processes s | threads/seq | processes/threads |");
-        out.println("|---|---|---|---|---|---|---|");
+        out.println("| kernel | tasks | sequential s | threads s | processes s | processes warm s | threads/seq "
+                + "| processes/threads | warm processes/threads |");
+        out.println("|---|---|---|---|---|---|---|---|---|");
         kernel("pi", Kernel.PI, 16, i -> obj().put("samples", quick ? 1_000_000 : 20_000_000L).put("seed", 42));
         // The same tasks, 4x as many: the workers' JVM start-up is paid once per part, so a longer part
         // shows the steady-state ratio the short one hides.
@@ -131,8 +133,9 @@ public final class Bench {
         double seq = median(() -> time(ExecutorKind.SEQUENTIAL, k, tasks, 1));
         double thr = median(() -> time(ExecutorKind.THREADS, k, tasks, workers));
         double proc = median(() -> time(ExecutorKind.PROCESSES, k, tasks, workers));
-        out.printf(Locale.ROOT, "| %s | %d | %.3f | %.3f | %.3f | %.2fx | %.2fx |%n", name, count, seq, thr, proc,
-                seq / thr, thr / proc);
+        double warm = median(() -> warmProcesses(k, tasks));
+        out.printf(Locale.ROOT, "| %s | %d | %.3f | %.3f | %.3f | %.3f | %.2fx | %.2fx | %.2fx |%n", name, count, seq, thr,
+                proc, warm, seq / thr, thr / proc, thr / warm);
     }
 
     private static ObjectNode obj() { return Json.MAPPER.createObjectNode(); }
@@ -149,6 +152,24 @@ public final class Bench {
         long t0 = System.nanoTime();
         ex.run(tasks, c);
         double s = (System.nanoTime() - t0) / 1e9;
+        if (c.failed() > 0) throw new IllegalStateException(c.failed() + " bench tasks failed");
+        return s;
+    }
+
+    /** Processes with their workers already started and past one task each, as a long-lived pool: the steady state. */
+    private double warmProcesses(Kernel k, List<Task> tasks) throws InterruptedException {
+        ProcessExecutor ex = new ProcessExecutor(k, null, new ExecOptions(workers, 0, 0), Executors.PROCESS_JVM_ARGS.apply(workers));
+        try {
+            ex.prestart();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+        ex.run(tasks.subList(0, Math.min(workers, tasks.size())), new ResultCollector(ReduceOp.SUM, null, null));
+        ResultCollector c = new ResultCollector(ReduceOp.SUM, null, null);
+        long t0 = System.nanoTime();
+        ex.run(tasks, c);
+        double s = (System.nanoTime() - t0) / 1e9;
+        ex.cancel(); // stop the pool's workers
         if (c.failed() > 0) throw new IllegalStateException(c.failed() + " bench tasks failed");
         return s;
     }

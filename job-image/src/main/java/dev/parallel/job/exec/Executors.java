@@ -12,6 +12,10 @@ import java.util.List;
 public final class Executors {
     private Executors() {}
 
+    /** Worker JVMs share the container's memory: keep each heap modest and its start fast. */
+    public static final java.util.function.IntFunction<List<String>> PROCESS_JVM_ARGS = workers -> List.of(
+            "-XX:+UseSerialGC", "-XX:MaxRAMPercentage=" + Math.max(5, 50 / workers), "-Xshare:auto");
+
     /**
      * The executor for a part, and for executor cuda without a usable GPU the reason: with
      * {@code fallback} cpu the part runs on threads, with fail every task fails with that reason.
@@ -38,10 +42,7 @@ public final class Executors {
             // runner, the tasks run on threads.
             case THREADS, MPI -> new ThreadExecutor(Kernels.of(kernel, command), options);
             case CUDA -> throw new IllegalArgumentException("executor cuda depends on the devices: use Executors.forPart");
-            // Children share the container's memory: keep each worker's heap modest and its start fast.
-            case PROCESSES -> new ProcessExecutor(kernel, command, options,
-                    List.of("-XX:+UseSerialGC", "-XX:MaxRAMPercentage=" + Math.max(5, 50 / options.workers()),
-                            "-Xshare:auto"));
+            case PROCESSES -> new ProcessExecutor(kernel, command, options, PROCESS_JVM_ARGS.apply(options.workers()));
         };
     }
 }

@@ -37,6 +37,8 @@ public final class ProcessExecutor implements TaskExecutor {
     private final List<String> jvmArgs;
     private volatile boolean cancelled;
     private final List<Child> children = new ArrayList<>();
+    /** Started workers not driving a task now: a run takes them first, and gives them back at its end. */
+    private final java.util.concurrent.BlockingQueue<Child> idle = new java.util.concurrent.LinkedBlockingQueue<>();
 
     public ProcessExecutor(Kernel kernel, String command, ExecOptions options, List<String> jvmArgs) {
         this.kernel = kernel;
@@ -59,9 +61,32 @@ public final class ProcessExecutor implements TaskExecutor {
         for (Thread t : drivers) t.join();
     }
 
+    /**
+     * Starts every worker now, in parallel, so the next run finds them warm (a long-lived pool, as
+     * ProcessPoolExecutor's after its first map). Workers outlive a run; they exit with this JVM (their
+     * stdin closes).
+     */
+    public void prestart() throws IOException, InterruptedException {
+        List<Thread> starters = new ArrayList<>();
+        List<IOException> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (int w = idle.size(); w < options.workers(); w++) {
+            Thread t = new Thread(() -> {
+                try {
+                    idle.add(spawn());
+                } catch (IOException e) {
+                    failures.add(e);
+                }
+            }, "pj-process-start-" + w);
+            starters.add(t);
+            t.start();
+        }
+        for (Thread t : starters) t.join();
+        if (!failures.isEmpty()) throw failures.get(0);
+    }
+
     /** One driver thread per worker process: pull a task, send it, wait for the answer. */
     private void drive(List<Task> tasks, AtomicInteger next, Consumer<TaskResult> sink) {
-        Child child = null;
+        Child child = idle.poll();
         try {
             int i;
             while ((i = next.getAndIncrement()) < tasks.size()) {
@@ -109,7 +134,8 @@ public final class ProcessExecutor implements TaskExecutor {
                         : TaskResult.failure(task.index(), task.id(), error, attempt, Attempts.millisSince(t0)));
             }
         } finally {
-            if (child != null) child.close();
+            if (child != null && child.process.isAlive() && !cancelled) idle.add(child);
+            else if (child != null) child.close();
         }
     }
 

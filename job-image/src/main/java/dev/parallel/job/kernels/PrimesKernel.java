@@ -36,7 +36,8 @@ public final class PrimesKernel implements TaskFunction {
                 long pp = (long) p * p;
                 if (pp >= segHi) break;
                 long start = Math.max(pp, ((segLo + p - 1) / p) * p);
-                for (long m = start; m < segHi; m += p) composite[(int) (m - segLo)] = true;
+                // Offsets within the segment: an int-counted loop the JIT compiles without range checks.
+                for (int j = (int) (start - segLo); j < len; j += p) composite[j] = true;
             }
             for (int i = 0; i < len; i++) if (!composite[i]) count++;
         }

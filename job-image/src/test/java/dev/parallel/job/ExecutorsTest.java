@@ -11,6 +11,7 @@ import dev.parallel.api.v1alpha1.Kernel;
 import dev.parallel.api.v1alpha1.ReduceOp;
 import dev.parallel.job.exec.ExecOptions;
 import dev.parallel.job.exec.Executors;
+import dev.parallel.job.exec.ProcessExecutor;
 import dev.parallel.job.exec.TaskExecutor;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -33,6 +34,20 @@ class ExecutorsTest {
         ex.run(tasks, results::add);
         results.sort(Comparator.comparingLong(TaskResult::index));
         return results;
+    }
+
+    @Test
+    void aPrestartedProcessPoolKeepsItsWorkersAcrossRuns() throws Exception {
+        // Each command runs as a child of its worker JVM: $PPID names the worker.
+        var ex = (ProcessExecutor) Executors.create(ExecutorKind.PROCESSES, null, "sleep 0.2; echo \"{\\\"worker\\\": $PPID}\"",
+                new ExecOptions(2, 0, 0));
+        ex.prestart();
+        java.util.Set<Long> first = new java.util.concurrent.ConcurrentSkipListSet<>(), second = new java.util.concurrent.ConcurrentSkipListSet<>();
+        ex.run(tasks(8, i -> "{}"), r -> first.add(r.value().get("worker").asLong()));
+        ex.run(tasks(8, i -> "{}"), r -> second.add(r.value().get("worker").asLong()));
+        ex.cancel();
+        assertThat(first).hasSize(2);
+        assertThat(second).isEqualTo(first);
     }
 
     @Test

@@ -13,7 +13,6 @@ import dev.parallel.job.exec.CpuLimit;
 import dev.parallel.job.exec.ExecOptions;
 import dev.parallel.job.exec.Executors;
 import dev.parallel.job.exec.TaskExecutor;
-import dev.parallel.job.exec.Unavailable;
 import dev.parallel.api.v1alpha1.GpuSpec;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -63,11 +62,7 @@ public final class LocalRunner {
                     List<Task> tasks = list.block(Partition.block(list.size(), parts, part));
                     Executors.Choice choice = Executors.forPart(kind, s.kernel, s.command, opts,
                             s.gpu == null ? GpuSpec.Fallback.FAIL : s.gpu.fallbackOrDefault());
-                    if (choice.gpuUnavailable() != null && part == 0) {
-                        progressOut.println("warning: executor cuda: no usable GPU: " + choice.gpuUnavailable()
-                                + (choice.executor() instanceof Unavailable ? " (gpu.fallback: fail): every task fails"
-                                : " (gpu.fallback: cpu): running on CPU threads"));
-                    }
+                    if (choice.fallbackLine() != null && part == 0) progressOut.println("warning: " + choice.fallbackLine());
                     TaskExecutor ex = choice.executor();
                     ResultCollector c = new ResultCollector(s.reduceOrDefault(), out, null);
                     progress.current = c;

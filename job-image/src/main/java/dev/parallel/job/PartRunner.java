@@ -8,7 +8,6 @@ import dev.parallel.job.exec.CpuLimit;
 import dev.parallel.job.exec.ExecOptions;
 import dev.parallel.job.exec.Executors;
 import dev.parallel.job.exec.TaskExecutor;
-import dev.parallel.job.exec.Unavailable;
 import dev.parallel.job.cuda.CudaExecutor;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -36,10 +35,7 @@ public final class PartRunner {
         Executors.Choice choice = Executors.forPart(c.executor(), c.kernel(), c.command(),
                 new ExecOptions(workers, c.retries(), c.taskTimeoutSeconds()), c.gpuFallback());
         TaskExecutor executor = choice.executor();
-        if (choice.gpuUnavailable() != null) {
-            stdout.println("executor cuda: no usable GPU: " + choice.gpuUnavailable() + "; gpu.fallback: "
-                    + c.gpuFallback().value() + (executor instanceof Unavailable ? ": every task fails" : ": running on CPU threads"));
-        }
+        if (choice.fallbackLine() != null) stdout.println(choice.fallbackLine());
         if (executor instanceof CudaExecutor cuda) stdout.println("executor cuda: devices " + cuda.deviceNames());
         stdout.printf("part %d/%d: %d tasks%s with %s x %d%n", c.partIndex(), c.parts(), tasks.size(),
                 tasks.isEmpty() ? "" : " [" + tasks.get(0).index() + ", " + (tasks.get(tasks.size() - 1).index() + 1) + ")",

@@ -258,7 +258,8 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
         List<io.fabric8.kubernetes.api.model.HasMetadata> stale = new java.util.ArrayList<>();
         jobs.stream().filter(j -> !ownedBy(j, pj)).forEach(stale::add);
         if (results != null && !ownedBy(results, pj)) stale.add(results);
-        if (pj.getSpec().tasks.items != null) {
+        // The tasks ConfigMap matters only until our Job exists: no extra GET on every later reconcile.
+        if (pj.getSpec().tasks.items != null && jobs.stream().noneMatch(j -> ownedBy(j, pj))) {
             ConfigMap tasks = client.configMaps().inNamespace(pj.getMetadata().getNamespace())
                     .withName(Names.tasksConfigMap(pj)).get();
             if (tasks != null && !ownedBy(tasks, pj)) stale.add(tasks);

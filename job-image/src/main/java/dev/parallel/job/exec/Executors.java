@@ -20,7 +20,14 @@ public final class Executors {
      * The executor for a part, and for executor cuda without a usable GPU the reason: with
      * {@code fallback} cpu the part runs on threads, with fail every task fails with that reason.
      */
-    public record Choice(TaskExecutor executor, String gpuUnavailable) {}
+    public record Choice(TaskExecutor executor, String gpuUnavailable) {
+        /** One line for the log when executor cuda had no GPU, else null. */
+        public String fallbackLine() {
+            return gpuUnavailable == null ? null : "executor cuda: no usable GPU: " + gpuUnavailable
+                    + (executor instanceof Unavailable ? "; gpu.fallback: fail: every task fails"
+                    : "; gpu.fallback: cpu: running on CPU threads");
+        }
+    }
 
     public static Choice forPart(ExecutorKind kind, Kernel kernel, String command, ExecOptions options,
                                  GpuSpec.Fallback fallback) {

@@ -85,7 +85,7 @@ job() {
   tar -C "$tmp" --owner=0 --group=0 --sort=name --mtime=@0 -cf "$cache/job-app.layer.tar" .
   rm -rf "$tmp"
   "$here/image-tar.py" --tag "$JOB_IMAGE" --layer "$BASE_TAR" --layer "$cache/job-app.layer.tar" \
-    --entrypoint '["/usr/bin/java", "-XX:MaxRAMPercentage=70", "-XX:+ExitOnOutOfMemoryError", "-jar", "/app/parallel-job.jar"]' \
+    --entrypoint '["/usr/bin/java", "-XX:MaxRAMPercentage=70", "-XX:+ExitOnOutOfMemoryError", "-XX:+UseCountedLoopSafepoints", "-XX:LoopStripMiningIter=1000", "-jar", "/app/parallel-job.jar"]' \
     --user 1000:1000 --workdir /app "$cache/job.tar"
   import "$cache/job.tar"
 }

@@ -51,6 +51,32 @@ class ExecutorsTest {
     }
 
     @Test
+    void workerJvmsCompileKernelLoopsAsTheParentDoes() throws Exception {
+        // The workers pick the serial collector, which alone would drop strip-mined loop safepoints
+        // and slow pi by ~10% against threads (docs/benchmarks.md).
+        var ex = (ProcessExecutor) Executors.create(ExecutorKind.PROCESSES, Kernel.PI, null, new ExecOptions(1, 0, 0));
+        ex.prestart();
+        try {
+            List<String> args = ProcessHandle.current().children()
+                    .map(p -> cmdline(p.pid()))
+                    .filter(a -> a.contains("dev.parallel.job.exec.WorkerProcess"))
+                    .findFirst().orElseThrow();
+            assertThat(args).contains("-XX:+UseSerialGC").containsAll(Executors.KERNEL_JVM_ARGS);
+        } finally {
+            ex.cancel();
+        }
+    }
+
+    /** A process's arguments as the kernel holds them (ProcessHandle.Info may leave them out). */
+    static List<String> cmdline(long pid) {
+        try {
+            return List.of(java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "cmdline")).split("\0"));
+        } catch (java.io.IOException e) {
+            return List.of();
+        }
+    }
+
+    @Test
     void allExecutorsGiveIdenticalResults() throws Exception {
         List<Task> pi = tasks(6, i -> "{\"samples\": 200000, \"seed\": 9}");
         List<Task> primes = tasks(5, i -> "{\"from\": " + i * 400000 + ", \"to\": " + (i + 1) * 400000 + "}");

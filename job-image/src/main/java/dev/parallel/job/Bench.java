@@ -42,9 +42,9 @@ public final class Bench {
     public void executors() throws InterruptedException {
         out.printf(Locale.ROOT, "# job-image bench: %d CPUs, java %s, %d runs each (median)%n%n", workers,
                 System.getProperty("java.version"), runs);
-        out.println("| kernel | tasks | sequential s | threads s | processes s | processes warm s | threads/seq "
-                + "| processes/threads | warm processes/threads |");
-        out.println("|---|---|---|---|---|---|---|---|---|");
+        out.println("| kernel | tasks | sequential s | threads s | processes s | processes warm s | pool start-up s "
+                + "| threads/seq | processes/threads | warm processes/threads |");
+        out.println("|---|---|---|---|---|---|---|---|---|---|");
         kernel("pi", Kernel.PI, 16, i -> obj().put("samples", quick ? 1_000_000 : 20_000_000L).put("seed", 42));
         // The same tasks, 4x as many: the workers' JVM start-up is paid once per part, so a longer part
         // shows the steady-state ratio the short one hides.
@@ -62,6 +62,9 @@ public final class Bench {
         double ps = median(() -> time(ExecutorKind.PROCESSES, Kernel.SLEEP, emptyFew, workers));
         out.printf(Locale.ROOT, "dispatch overhead, processes: %.2f us/task (%d empty tasks, %d processes, incl. JVM start)%n",
                 ps * 1e6 / emptyFew.size(), emptyFew.size(), workers);
+        double pw = warmPool(Kernel.SLEEP, emptyFew);
+        out.printf(Locale.ROOT, "dispatch overhead, processes, warm pool: %.2f us/task (%d empty tasks, %d processes)%n",
+                pw * 1e6 / emptyFew.size(), emptyFew.size(), workers);
     }
 
     /**
@@ -133,9 +136,11 @@ public final class Bench {
         double seq = median(() -> time(ExecutorKind.SEQUENTIAL, k, tasks, 1));
         double thr = median(() -> time(ExecutorKind.THREADS, k, tasks, workers));
         double proc = median(() -> time(ExecutorKind.PROCESSES, k, tasks, workers));
-        double warm = median(() -> warmProcesses(k, tasks));
-        out.printf(Locale.ROOT, "| %s | %d | %.3f | %.3f | %.3f | %.3f | %.2fx | %.2fx | %.2fx |%n", name, count, seq, thr,
-                proc, warm, seq / thr, thr / proc, thr / warm);
+        double warm = warmPool(k, tasks);
+        // Cold minus warm: what starting the workers (JVM start, class loading, JIT of the kernel in
+        // each) costs once per pool, whatever the number of tasks.
+        out.printf(Locale.ROOT, "| %s | %d | %.3f | %.3f | %.3f | %.3f | %.3f | %.2fx | %.2fx | %.2fx |%n", name, count, seq,
+                thr, proc, warm, proc - warm, seq / thr, thr / proc, thr / warm);
     }
 
     private static ObjectNode obj() { return Json.MAPPER.createObjectNode(); }
@@ -147,7 +152,12 @@ public final class Bench {
     }
 
     private static double time(ExecutorKind kind, Kernel k, List<Task> tasks, int workers) throws InterruptedException {
-        TaskExecutor ex = Executors.create(kind, k, null, new ExecOptions(workers, 0, 0));
+        try (TaskExecutor ex = Executors.create(kind, k, null, new ExecOptions(workers, 0, 0))) {
+            return time(ex, tasks);
+        }
+    }
+
+    private static double time(TaskExecutor ex, List<Task> tasks) throws InterruptedException {
         ResultCollector c = new ResultCollector(ReduceOp.SUM, null, null);
         long t0 = System.nanoTime();
         ex.run(tasks, c);
@@ -156,22 +166,20 @@ public final class Bench {
         return s;
     }
 
-    /** Processes with their workers already started and past one task each, as a long-lived pool: the steady state. */
-    private double warmProcesses(Kernel k, List<Task> tasks) throws InterruptedException {
-        ProcessExecutor ex = new ProcessExecutor(k, null, new ExecOptions(workers, 0, 0), Executors.PROCESS_JVM_ARGS.apply(workers));
+    /**
+     * A long-lived pool (as ProcessPoolExecutor's after its first map): the same workers serve the
+     * warm-up run and every timed run, as the thread executor's JVM does.
+     */
+    private double warmPool(Kernel k, List<Task> tasks) throws InterruptedException {
+        ProcessExecutor pool = new ProcessExecutor(k, null, new ExecOptions(workers, 0, 0), Executors.PROCESS_JVM_ARGS.apply(workers));
         try {
-            ex.prestart();
+            pool.prestart();
+            return median(() -> time(pool, tasks));
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
+        } finally {
+            pool.close();
         }
-        ex.run(tasks.subList(0, Math.min(workers, tasks.size())), new ResultCollector(ReduceOp.SUM, null, null));
-        ResultCollector c = new ResultCollector(ReduceOp.SUM, null, null);
-        long t0 = System.nanoTime();
-        ex.run(tasks, c);
-        double s = (System.nanoTime() - t0) / 1e9;
-        ex.cancel(); // stop the pool's workers
-        if (c.failed() > 0) throw new IllegalStateException(c.failed() + " bench tasks failed");
-        return s;
     }
 
     private interface Timed {

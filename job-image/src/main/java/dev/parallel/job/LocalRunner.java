@@ -63,10 +63,11 @@ public final class LocalRunner {
                     Executors.Choice choice = Executors.forPart(kind, s.kernel, s.command, opts,
                             s.gpu == null ? GpuSpec.Fallback.FAIL : s.gpu.fallbackOrDefault());
                     if (choice.fallbackLine() != null && part == 0) progressOut.println("warning: " + choice.fallbackLine());
-                    TaskExecutor ex = choice.executor();
                     ResultCollector c = new ResultCollector(s.reduceOrDefault(), out, null);
                     progress.current = c;
-                    ex.run(tasks, c);
+                    try (TaskExecutor ex = choice.executor()) { // each part its own pool, as each pod has
+                        ex.run(tasks, c);
+                    }
                     progress.doneBefore += c.done();
                     progress.current = null;
                     ok += c.ok();

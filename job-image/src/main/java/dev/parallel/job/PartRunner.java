@@ -71,6 +71,7 @@ public final class PartRunner {
             } catch (IllegalStateException shuttingDown) {
                 // the hook is running: it returns now that we counted down
             }
+            executor.close();
         }
     }
 

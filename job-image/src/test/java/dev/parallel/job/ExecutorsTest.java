@@ -29,9 +29,10 @@ class ExecutorsTest {
     }
 
     static List<TaskResult> run(ExecutorKind kind, Kernel k, String cmd, List<Task> tasks, ExecOptions o) throws Exception {
-        TaskExecutor ex = Executors.create(kind, k, cmd, o);
         List<TaskResult> results = Collections.synchronizedList(new ArrayList<>());
-        ex.run(tasks, results::add);
+        try (TaskExecutor ex = Executors.create(kind, k, cmd, o)) {
+            ex.run(tasks, results::add);
+        }
         results.sort(Comparator.comparingLong(TaskResult::index));
         return results;
     }
@@ -51,16 +52,31 @@ class ExecutorsTest {
     }
 
     @Test
+    void closingAProcessPoolLetsItsIdleWorkersExit() throws Exception {
+        java.util.Set<ProcessHandle> before = java.util.Set.copyOf(workers());
+        var ex = (ProcessExecutor) Executors.create(ExecutorKind.PROCESSES, Kernel.PI, null, new ExecOptions(2, 0, 0));
+        ex.prestart();
+        List<ProcessHandle> mine = workers().stream().filter(p -> !before.contains(p)).toList();
+        assertThat(mine).hasSize(2);
+        ex.run(tasks(4, i -> "{\"samples\": 1000}"), r -> {});
+        ex.close(); // returns once they have exited (or were killed after 2 s)
+        assertThat(mine).noneMatch(ProcessHandle::isAlive);
+    }
+
+    /** This JVM's worker processes. */
+    static List<ProcessHandle> workers() {
+        return ProcessHandle.current().children()
+                .filter(p -> cmdline(p.pid()).contains("dev.parallel.job.exec.WorkerProcess")).toList();
+    }
+
+    @Test
     void workerJvmsCompileKernelLoopsAsTheParentDoes() throws Exception {
         // The workers pick the serial collector, which alone would drop strip-mined loop safepoints
         // and slow pi by ~10% against threads (docs/benchmarks.md).
         var ex = (ProcessExecutor) Executors.create(ExecutorKind.PROCESSES, Kernel.PI, null, new ExecOptions(1, 0, 0));
         ex.prestart();
         try {
-            List<String> args = ProcessHandle.current().children()
-                    .map(p -> cmdline(p.pid()))
-                    .filter(a -> a.contains("dev.parallel.job.exec.WorkerProcess"))
-                    .findFirst().orElseThrow();
+            List<String> args = cmdline(workers().get(0).pid());
             assertThat(args).contains("-XX:+UseSerialGC").containsAll(Executors.KERNEL_JVM_ARGS);
         } finally {
             ex.cancel();

@@ -63,8 +63,8 @@ public final class ProcessExecutor implements TaskExecutor {
 
     /**
      * Starts every worker now, in parallel, so the next run finds them warm (a long-lived pool, as
-     * ProcessPoolExecutor's after its first map). Workers outlive a run; they exit with this JVM (their
-     * stdin closes).
+     * ProcessPoolExecutor's after its first map). Workers outlive a run; they exit on {@link #close()}
+     * or with this JVM (their stdin closes).
      */
     public void prestart() throws IOException, InterruptedException {
         List<Thread> starters = new ArrayList<>();
@@ -179,6 +179,17 @@ public final class ProcessExecutor implements TaskExecutor {
 
     @Override
     public String name() { return "processes"; }
+
+    /** Lets the idle workers exit (EOF on their stdin); a later run starts new ones. */
+    @Override
+    public void close() {
+        List<Child> leaving = new ArrayList<>();
+        idle.drainTo(leaving);
+        leaving.forEach(Child::close);
+        synchronized (children) {
+            children.removeAll(leaving);
+        }
+    }
 
     private static final class WorkerDied extends Exception {
         WorkerDied(String m) { super(m); }

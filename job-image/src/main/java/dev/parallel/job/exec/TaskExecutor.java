@@ -10,11 +10,15 @@ import java.util.function.Consumer;
  * implementations. {@code sink} is called exactly once per task with its final outcome (after
  * retries), from any thread.
  */
-public interface TaskExecutor {
+public interface TaskExecutor extends AutoCloseable {
     void run(List<Task> tasks, Consumer<TaskResult> sink) throws InterruptedException;
 
     /** Stops early (SIGTERM): no new tasks start, running ones are interrupted and reported failed. */
     void cancel();
 
     String name();
+
+    /** Releases what the executor keeps between runs (a process pool's idle workers), like a pool's shutdown. */
+    @Override
+    default void close() {}
 }

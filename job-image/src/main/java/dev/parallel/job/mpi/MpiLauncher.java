@@ -137,7 +137,7 @@ public final class MpiLauncher {
         env.keySet().stream().filter(k -> k.startsWith("PJ_")).sorted().forEach(k -> cmd.addAll(List.of("-x", k)));
         String java = ProcessHandle.current().info().command().orElse("java");
         cmd.addAll(List.of(java, "-XX:+UseSerialGC"));
-        cmd.addAll(dev.parallel.job.exec.Executors.KERNEL_JVM_ARGS);
+        cmd.addAll(dev.parallel.job.exec.Executors.childJvmArgs());
         cmd.addAll(List.of("-Djava.library.path=" + env.getOrDefault("PJ_MPI_JAVA_LIBRARY_PATH", DEFAULT_LIBRARY_PATH),
                 "-cp", System.getProperty("java.class.path"), "dev.parallel.job.cli.Main", "mpi-rank"));
         return cmd;

@@ -86,13 +86,15 @@ cds_archive() { # cds_archive APPDIR: writes APPDIR/app/parallel-job.jsa, dumped
     tar -C "$rootfs" -xf "$BASE_TAR"
     cp -a "$1/app/." "$rootfs/app/"
     cp "$root/k8s-examples/pi.yaml" "$rootfs/tmp/pi.yaml"
-    mount -t proc proc "$rootfs/proc"
     # A dump needs the jar as the pods see it: same path, size and mtime (the layer's, 0).
-    chroot "$rootfs" "${JOB_JAVA[0]}" -XX:ArchiveClassesAtExit=/tmp/parallel-job.jsa "${JOB_JAVA[@]:1:4}" \
-      -jar /app/parallel-job.jar run /tmp/pi.yaml >"$cache/cds.log" 2>&1 || true
-    umount "$rootfs/proc"
-    [[ -s $rootfs/tmp/parallel-job.jsa ]] && cp "$rootfs/tmp/parallel-job.jsa" "$cached"
-    rm -rf "$rootfs"
+    if mount -t proc proc "$rootfs/proc" 2>"$cache/cds.log"; then
+      chroot "$rootfs" "${JOB_JAVA[0]}" -XX:ArchiveClassesAtExit=/tmp/parallel-job.jsa "${JOB_JAVA[@]:1:4}" \
+        -jar /app/parallel-job.jar run /tmp/pi.yaml >"$cache/cds.log" 2>&1 || true
+      umount "$rootfs/proc" || true
+    fi
+    rm -f "$cache"/job-cds-*.jsa # one jar at a time
+    if [[ -s $rootfs/tmp/parallel-job.jsa ]]; then cp "$rootfs/tmp/parallel-job.jsa" "$cached"; fi
+    mountpoint -q "$rootfs/proc" || rm -rf "$rootfs" # never rm -r through a mounted /proc
   fi
   if [[ -f $cached ]]; then cp "$cached" "$1/app/parallel-job.jsa"
   else log "job: no class archive (see $cache/cds.log); the image works without it, pods start slower"; fi

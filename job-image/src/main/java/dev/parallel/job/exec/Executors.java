@@ -16,7 +16,7 @@ public final class Executors {
      * For every JVM that runs kernels besides the pod's own (worker processes, MPI ranks; the image's
      * entrypoint sets the same). The serial and parallel collectors turn off C2's strip-mined
      * counted-loop safepoints, and the kernels' int-counted inner loops then compile to slower code:
-     * pi 10% slower than under G1 (77 vs 70 ms a task here), primes too. These keep G1's loop shape
+     * pi 10% slower than under G1 (77 vs 70 ms a task here). These keep G1's loop shape
      * whatever collector the JVM picks (a container under 2 CPUs or 1792 MiB gets the serial one).
      */
     public static final List<String> KERNEL_JVM_ARGS = List.of(

@@ -171,7 +171,7 @@ public final class Bench {
      * warm-up run and every timed run, as the thread executor's JVM does.
      */
     private double warmPool(Kernel k, List<Task> tasks) throws InterruptedException {
-        ProcessExecutor pool = new ProcessExecutor(k, null, new ExecOptions(workers, 0, 0), Executors.PROCESS_JVM_ARGS.apply(workers));
+        var pool = (ProcessExecutor) Executors.create(ExecutorKind.PROCESSES, k, null, new ExecOptions(workers, 0, 0));
         try {
             pool.prestart();
             return median(() -> time(pool, tasks));

@@ -23,21 +23,22 @@ public final class Executors {
             "-XX:+UseCountedLoopSafepoints", "-XX:LoopStripMiningIter=1000");
 
     /**
-     * What a child JVM (worker process, MPI rank) is started with besides its own settings: the loop
-     * flags, and the class archive this JVM uses (the job image's AppCDS archive: half the start-up).
+     * What every child JVM (worker process, MPI rank) is started with: the serial collector (children
+     * share the container: no collector threads of their own), the loop flags, and the class archive
+     * this JVM uses (the job image's AppCDS archive: half the start-up).
      */
     public static List<String> childJvmArgs() {
-        List<String> args = new java.util.ArrayList<>(KERNEL_JVM_ARGS);
+        List<String> args = new java.util.ArrayList<>(List.of("-XX:+UseSerialGC"));
+        args.addAll(KERNEL_JVM_ARGS);
         java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
                 .filter(a -> a.startsWith("-XX:SharedArchiveFile=")).forEach(args::add);
         return List.copyOf(args);
     }
 
     /** Worker JVMs share the container's memory: keep each heap modest and its start fast. */
-    public static final java.util.function.IntFunction<List<String>> PROCESS_JVM_ARGS = workers -> {
-        List<String> args = new java.util.ArrayList<>(List.of(
-                "-XX:+UseSerialGC", "-XX:MaxRAMPercentage=" + Math.max(5, 50 / workers), "-Xshare:auto"));
-        args.addAll(childJvmArgs());
+    private static final java.util.function.IntFunction<List<String>> PROCESS_JVM_ARGS = workers -> {
+        List<String> args = new java.util.ArrayList<>(childJvmArgs());
+        args.addAll(List.of("-XX:MaxRAMPercentage=" + Math.max(5, 50 / workers), "-Xshare:auto"));
         return List.copyOf(args);
     };
 

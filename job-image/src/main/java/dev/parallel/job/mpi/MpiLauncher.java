@@ -136,7 +136,7 @@ public final class MpiLauncher {
                 Integer.toString(ranks), "--oversubscribe", "--bind-to", "none"));
         env.keySet().stream().filter(k -> k.startsWith("PJ_")).sorted().forEach(k -> cmd.addAll(List.of("-x", k)));
         String java = ProcessHandle.current().info().command().orElse("java");
-        cmd.addAll(List.of(java, "-XX:+UseSerialGC"));
+        cmd.add(java);
         cmd.addAll(dev.parallel.job.exec.Executors.childJvmArgs());
         cmd.addAll(List.of("-Djava.library.path=" + env.getOrDefault("PJ_MPI_JAVA_LIBRARY_PATH", DEFAULT_LIBRARY_PATH),
                 "-cp", System.getProperty("java.class.path"), "dev.parallel.job.cli.Main", "mpi-rank"));

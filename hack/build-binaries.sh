@@ -33,13 +33,18 @@ build_kube() {
   (cd "$here/k8s" && go build -ldflags "$(kube_ldflags)" -o "$out/.tmp-kube/" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
     k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet \
-    k8s.io/kubernetes/cmd/kube-proxy k8s.io/kubernetes/cmd/kubectl)
+    k8s.io/kubernetes/cmd/kube-proxy k8s.io/kubernetes/cmd/kubectl k8s.io/kubernetes/cmd/kubeadm)
   mv "$out"/.tmp-kube/* "$out/" && rmdir "$out/.tmp-kube"
 }
 build_etcd() { (cd "$here/etcd" && go build -ldflags "-s -w" -o "$out/etcd" .); }
 build_coredns() {
   GOBIN="$out/.tmp-coredns" go install -ldflags "-s -w" "github.com/coredns/coredns@$COREDNS_VERSION"
   mv "$out/.tmp-coredns/coredns" "$out/" && rmdir "$out/.tmp-coredns"
+}
+# kind's node image and CLI: crictl, the kind CLI, the local-path storage provisioner.
+gobin_install() { # gobin_install BINARY MODULE@VERSION [ldflags]
+  GOBIN="$out/.tmp-$1" go install -ldflags "-s -w ${3:-}" "$2"
+  mv "$out/.tmp-$1/$1" "$out/" && rmdir "$out/.tmp-$1"
 }
 build_helm() {
   GOBIN="$out/.tmp-helm" go install -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
@@ -49,10 +54,14 @@ build_helm() {
 
 what=${1:-all}
 case $what in
-  kube|all) step kubernetes kubectl build_kube ;;&
+  kube|all) step kubernetes kubeadm build_kube ;;&
   etcd|all) step etcd etcd build_etcd ;;&
   coredns|all) step coredns coredns build_coredns ;;&
   helm|all) step helm helm build_helm ;;&
+  kind|all) step kind kind gobin_install kind "sigs.k8s.io/kind@$KIND_VERSION" ;;&
+  kind|all) step crictl crictl gobin_install crictl "sigs.k8s.io/cri-tools/cmd/crictl@$CRICTL_VERSION" ;;&
+  kind|all) step local-path-provisioner local-path-provisioner \
+    gobin_install local-path-provisioner "github.com/rancher/local-path-provisioner@$LOCAL_PATH_VERSION" ;;&
   path) ;;
 esac
 [[ $what == path ]] && echo "$out" || ln -sfn "$out" "$cache/bin"

@@ -1,18 +1,18 @@
-# ParallelJob. `make demo` runs pi on a real local cluster; `make test` runs every suite.
+# ParallelJob. `make demo` runs pi on a local kind cluster; `make test` runs every suite (e2e on kind through Testcontainers).
 SHELL := /bin/bash
 MVN ?= mvn -B
-# kubectl, helm, kube-apiserver and etcd as hack/build-binaries.sh builds them (cached by version).
+# kubectl, helm, kind, kube-apiserver and etcd as hack/build-binaries.sh builds them (cached by version).
 BIN_DIR := $(shell hack/build-binaries.sh path)
 export PATH := $(BIN_DIR):$(PATH)
 # fabric8 kube-api-test finds a real kube-apiserver + etcd here (no download).
 export KUBE_API_TEST_DIR := $(HOME)/.kubeapitest
 
-.PHONY: build test test-unit kubeapitest-bin test-e2e test-reliability test-gpu demo bench bench-executors bench-operator crds cluster-up cluster-down images run-local clean
+.PHONY: build test test-unit kubeapitest-bin e2e-prereqs test-e2e test-reliability test-gpu demo demo-down bench bench-executors bench-operator crds node-image images run-local clean
 
 build:                 ## compile and package every module (no tests)
 	$(MVN) -q package -DskipTests
 
-test: test-unit test-e2e   ## everything: unit + reconcile-logic + real API server + end-to-end on the local cluster
+test: test-unit test-e2e   ## everything: unit + reconcile-logic + real API server + end-to-end on kind (Testcontainers)
 
 test-unit: kubeapitest-bin  ## unit tests, mock-server reconcile tests, CRD staleness, real-API-server tests
 	$(MVN) install
@@ -23,21 +23,33 @@ kubeapitest-bin:
 	  for b in kube-apiserver etcd kubectl; do ln -sf $(BIN_DIR)/$$b $$d/$$b; done; \
 	else echo "no cluster binaries yet (hack/build-binaries.sh): real-API-server tests will skip"; fi
 
-test-e2e:              ## the operator on the local cluster (built from source), every example end to end
-	kubeconfig=$$(hack/deploy.sh --skip-build) && export KUBECONFIG=$$kubeconfig && \
-	  cd e2e && $(MVN) test -De2e=true
+# What the kind-based suites need: a Docker engine, the node image, our images (docker-archive tars the
+# testkit loads into the node). E2E_ENV points the testkit at them.
+IMAGES_DIR := $(or $(PJ_CACHE),$(HOME)/.cache/parallel-job)/images
+E2E_ENV = PJ_KIND_NODE_IMAGE=$$(hack/kind-node.sh image) PJ_IMAGE_ARCHIVES=$(IMAGES_DIR)/operator.tar,$(IMAGES_DIR)/job.tar,$(IMAGES_DIR)/busybox.tar
 
-test-reliability:      ## the fault, bad-input and scale suites at full size (500 ParallelJobs); figures in e2e/target/reliability.txt
-	kubeconfig=$$(hack/deploy.sh --skip-build) && export KUBECONFIG=$$kubeconfig && \
-	  cd e2e && rm -f target/reliability.txt && $(MVN) test -De2e=true -Dreliability.jobs=500 \
+e2e-prereqs:
+	hack/docker.sh up
+	hack/kind-node.sh build
+	hack/images.sh job && hack/images.sh operator && hack/images.sh busybox
+
+test-e2e: e2e-prereqs  ## every e2e suite and the testkit's example on kind nodes started by Testcontainers
+	export $(E2E_ENV) && cd testkit && $(MVN) test -De2e=true
+	export $(E2E_ENV) && cd e2e && $(MVN) test -De2e=true
+
+test-reliability: e2e-prereqs  ## the fault, bad-input and scale suites at full size (500 ParallelJobs); figures in e2e/target/reliability.txt
+	export $(E2E_ENV) && cd e2e && rm -f target/reliability.txt && $(MVN) test -De2e=true -Dreliability.jobs=500 \
 	    -Dtest='ReliabilityE2ETest,BadInputE2ETest,ScaleE2ETest' -Dsurefire.failIfNoSpecifiedTests=false
 
 test-gpu:              ## on a GPU node: the CUDA launch tests must run (not skip); needs the NVIDIA driver, no toolkit
 	$(MVN) -q install -DskipTests -pl job-image -am
 	cd job-image && $(MVN) test -Dtest='Cuda*' -Dgpu.required=true -Dsurefire.failIfNoSpecifiedTests=false
 
-demo:                  ## local cluster + operator (Helm) + k8s-examples/pi.yaml; prints the gathered result
+demo:                  ## a local kind cluster + operator (Helm) + k8s-examples/pi.yaml; prints the gathered result
 	hack/demo.sh
+
+demo-down:             ## deletes the demo's kind cluster and stops the Docker engine hack/docker.sh started
+	hack/demo.sh down
 
 run-local:             ## the pi example without any cluster
 	$(MVN) -q package -DskipTests -pl job-image -am && java -jar job-image/target/parallel-job.jar run k8s-examples/pi.yaml
@@ -48,20 +60,16 @@ bench:                 ## ours vs the tutorial's Python tools vs C/OpenMP on ide
 bench-executors:       ## the job image's own executors (sequential/threads/processes/mpi): tasks/s, dispatch overhead
 	$(MVN) -q package -DskipTests -pl job-image -am && java -jar job-image/target/parallel-job.jar bench
 
-bench-operator:        ## control-plane benchmark on the local cluster (apply->Job latency, 1,000 ParallelJobs, memory)
-	kubeconfig=$$(hack/deploy.sh --skip-build) && export KUBECONFIG=$$kubeconfig && \
-	  cd e2e && $(MVN) test -De2e=true -Dtest=ControlPlaneBench -Dsurefire.failIfNoSpecifiedTests=false
+bench-operator: e2e-prereqs  ## control-plane benchmark on kind (apply->Job latency, 1,000 ParallelJobs, memory)
+	export $(E2E_ENV) && cd e2e && $(MVN) test -De2e=true -Dtest=ControlPlaneBench -Dsurefire.failIfNoSpecifiedTests=false
 
 crds:                  ## regenerate crds/ and the Helm chart's copy from the API types
 	$(MVN) -q process-classes -pl api -am
 	cp api/target/classes/META-INF/fabric8/paralleljobs.parallel.dev-v1.yml crds/
 	cp crds/paralleljobs.parallel.dev-v1.yml helm/parallel-job-operator/crds/
 
-cluster-up:
-	hack/cluster.sh up
-
-cluster-down:
-	hack/cluster.sh down
+node-image:            ## the kind node image, built offline (or the official one where a registry answers)
+	hack/kind-node.sh build
 
 images: build
 	hack/images.sh all

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds every image the cluster runs, without a registry, and imports them into the cluster's
-# containerd (hack/cluster.sh). Cached under ${PJ_CACHE:-~/.cache/parallel-job}/images.
-#   images.sh pause | base | job | operator | all      build (and import, when the cluster runs)
+# Builds every image our pods run, without a registry or a Docker daemon, as docker-archive tarballs
+# under ${PJ_CACHE:-~/.cache/parallel-job}/images ({job,operator,busybox,pause}.tar), which the testkit
+# and hack/deploy.sh load into the kind node.
+#   images.sh pause | base | job | operator | busybox | all
 # Image names are fully qualified: CRI does not resolve short names.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,14 +23,6 @@ BASE_TAR=$cache/base-$base_key.layer.tar
 log() { echo "[images] $*"; }
 timed() { local t0=$SECONDS; "$@"; log "$1 done in $((SECONDS - t0)) s"; }
 
-import() { # import TAR: into the local cluster's containerd when it runs
-  local sock=${PJ_STATE:-$HOME/.local/state/parallel-job}/run/containerd.sock
-  if [[ -S $sock ]]; then
-    ctr --address "$sock" -n k8s.io images import --no-unpack=false "$1" >/dev/null
-    log "imported $(basename "$1") into the cluster's containerd"
-  fi
-}
-
 pause() {
   local out=$cache/pause.tar
   if [[ ! -f $out ]]; then
@@ -40,7 +33,6 @@ pause() {
     "$here/image-tar.py" --tag "$PAUSE_IMAGE" --layer "$tmp/layer.tar" --entrypoint '["/pause"]' "$out"
     rm -rf "$tmp"
   fi
-  import "$out"
 }
 
 base() {
@@ -117,7 +109,6 @@ job() {
   "$here/image-tar.py" --tag "$JOB_IMAGE" --layer "$BASE_TAR" --layer "$cache/job-app.layer.tar" \
     --entrypoint "$(printf '"%s", ' "${JOB_JAVA[@]}" -jar /app/parallel-job.jar | sed 's/, $//; s/^/[/; s/$/]/')" \
     --user 1000:1000 --workdir /app "$cache/job.tar"
-  import "$cache/job.tar"
 }
 
 operator() {
@@ -128,7 +119,6 @@ operator() {
   "$here/image-tar.py" --tag "$OPERATOR_IMAGE" --layer "$BASE_TAR" --layer "$cache/operator-app.layer.tar" \
     --entrypoint '["/usr/bin/java", "-XX:MaxRAMPercentage=50", "-jar", "/app/quarkus-app/quarkus-run.jar"]' \
     --user 1000:1000 --workdir /app "$cache/operator.tar"
-  import "$cache/operator.tar"
 }
 
 busybox() { # an image with a shell and no Java: stands in for "any user image" (command + image)
@@ -143,7 +133,6 @@ busybox() { # an image with a shell and no Java: stands in for "any user image" 
     "$here/image-tar.py" --tag "$BUSYBOX_IMAGE" --layer "$tmp.layer.tar" --cmd '["/bin/sh"]' "$out"
     rm -rf "$tmp" "$tmp.layer.tar"
   fi
-  import "$out"
 }
 
 case ${1:-all} in

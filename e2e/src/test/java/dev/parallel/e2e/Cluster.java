@@ -3,55 +3,42 @@ package dev.parallel.e2e;
 import static org.awaitility.Awaitility.await;
 
 import dev.parallel.api.v1alpha1.ParallelJob;
+import dev.parallel.testkit.ParallelJobCluster;
+import dev.parallel.testkit.Processes;
+import dev.parallel.testkit.Processes.Result;
 import dev.parallel.api.v1alpha1.Phase;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 
-/** The real cluster under test (KUBECONFIG), with the operator installed by Helm (make test-e2e does both). */
+/**
+ * The cluster under test: the run's kind node started by Testcontainers with the operator installed by Helm
+ * (the testkit's {@link ParallelJobCluster#shared()}), with the helpers the suites share.
+ */
 final class Cluster {
-    static final String OPERATOR_NAMESPACE = System.getProperty("e2e.operatorNamespace", "parallel-job-system");
+    static final String OPERATOR_NAMESPACE = ParallelJobCluster.OPERATOR_NAMESPACE;
     static final Path ROOT = Path.of(System.getProperty("repo.root", "..")).toAbsolutePath().normalize();
-
-    private static KubernetesClient client;
 
     private Cluster() {}
 
-    static synchronized KubernetesClient client() {
-        if ("kind".equals(System.getProperty("e2e.cluster"))) {
-            // kind needs the kindest/node image from a registry; a pull attempt hangs for minutes here.
-            Assumptions.abort("e2e.cluster=kind needs Docker and a container registry to pull kindest/node; "
-                    + "none is reachable on this machine (use the default local cluster: make test-e2e)");
-        }
-        if (client == null) {
-            client = new KubernetesClientBuilder().build();
-            client.getKubernetesVersion(); // fails fast when no cluster answers
-        }
-        return client;
-    }
+    static ParallelJobCluster cluster() { return ParallelJobCluster.shared(); }
 
-    record Result(int code, String out, String err) {}
+    static KubernetesClient client() { return cluster().client(); }
 
     static Result kubectl(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("kubectl"));
+        return tool("kubectl", Duration.ofSeconds(120), args);
+    }
+
+    static Result helm(String... args) {
+        return tool("helm", Duration.ofMinutes(5), args);
+    }
+
+    private static Result tool(String tool, Duration timeout, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(tool));
         cmd.addAll(List.of(args));
-        try {
-            Process p = new ProcessBuilder(cmd).directory(ROOT.toFile()).start();
-            p.getOutputStream().close();
-            var out = p.getInputStream().readAllBytes();
-            var err = p.getErrorStream().readAllBytes();
-            if (!p.waitFor(120, TimeUnit.SECONDS)) throw new IllegalStateException("kubectl timed out: " + cmd);
-            return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
-        } catch (IOException | InterruptedException e) {
-            throw new IllegalStateException(e);
-        }
+        return Processes.run(cmd, timeout, cluster().env(), ROOT);
     }
 
     /**
@@ -76,27 +63,30 @@ final class Cluster {
         });
     }
 
-    /** hack/cluster.sh with these arguments (restart a component, signal a container). */
-    static Result clusterScript(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("bash", ROOT.resolve("hack/cluster.sh").toString()));
-        cmd.addAll(List.of(args));
-        try {
-            Process p = new ProcessBuilder(cmd).directory(ROOT.toFile()).redirectErrorStream(true).start();
-            p.getOutputStream().close();
-            var out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(300, TimeUnit.SECONDS)) throw new IllegalStateException("timed out: " + cmd);
-            return new Result(p.exitValue(), out, "");
-        } catch (IOException | InterruptedException e) {
-            throw new IllegalStateException(e);
-        }
+    /**
+     * Stops a component of the node for {@code downtime} seconds and starts it again, waiting until the API server
+     * answers: kubelet and containerd are systemd units of the node; the API server is a static pod, stopped by
+     * taking its manifest away (the kubelet drains it) and started by putting it back.
+     */
+    static Result restart(String component, int downtime) {
+        String script = switch (component) {
+            case "kubelet", "containerd" -> "systemctl stop " + component + " && sleep " + downtime + " && systemctl start " + component;
+            case "kube-apiserver" -> "m=/etc/kubernetes/manifests/kube-apiserver.yaml; mv $m /etc/kubernetes/apiserver.stopped"
+                    + " && for i in $(seq 240); do [ -z \"$(crictl ps -q --name kube-apiserver)\" ] && break; sleep 0.5; done"
+                    + " && sleep " + downtime + " && mv /etc/kubernetes/apiserver.stopped $m";
+            default -> throw new IllegalArgumentException("no such node component: " + component);
+        } + " && for i in $(seq 600); do kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw /readyz >/dev/null 2>&1"
+                + " && exit 0; sleep 0.5; done; echo 'API server not ready after 300 s'; exit 1";
+        return cluster().execInNode(Duration.ofMinutes(8), "sh", "-c", script);
     }
 
     /** Sends {@code signal} to a running container's main process (SIGKILL: as the OOM killer or a crash would). */
     static void signal(io.fabric8.kubernetes.api.model.Pod pod, String container, String signal) {
         String id = pod.getStatus().getContainerStatuses().stream().filter(c -> c.getName().equals(container))
                 .findFirst().orElseThrow().getContainerID();
-        Result r = clusterScript("kill-container", id, signal);
-        if (r.code() != 0) throw new IllegalStateException("kill-container " + id + ": " + r.out());
+        // kubectl cannot send SIGKILL; containerd inside the node can.
+        cluster().execInNode(Duration.ofSeconds(60), "ctr", "-n", "k8s.io", "tasks", "kill", "-s", signal,
+                id.replaceFirst("^containerd://", "")).orThrow(List.of("ctr tasks kill", id));
     }
 
     /** The operator's pods (installed by Helm). */

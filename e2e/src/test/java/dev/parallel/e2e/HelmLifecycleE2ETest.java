@@ -5,13 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import dev.parallel.api.v1alpha1.ParallelJob;
 import dev.parallel.api.v1alpha1.Phase;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,16 +20,6 @@ class HelmLifecycleE2ETest {
     static final String RELEASE = "pj";
     static final String CHART = Cluster.ROOT.resolve("helm/parallel-job-operator").toString();
 
-    static Cluster.Result helm(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("helm"));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor(300, TimeUnit.SECONDS);
-        return new Cluster.Result(p.exitValue(), out, err);
-    }
-
     @Test
     void upgradeKeepsJobsGoingAndUninstallLeavesTheirDataButNoOperator() throws Exception {
         Cluster.client();
@@ -44,14 +30,14 @@ class HelmLifecycleE2ETest {
         assertThat(Cluster.kubectl("apply", "-n", NS, "-f", f.toString()).code()).isZero();
         await().atMost(Duration.ofSeconds(90)).until(() -> !FaultsE2ETest.runningPods(name).isEmpty());
 
-        var up = helm("upgrade", RELEASE, CHART, "-n", Cluster.OPERATOR_NAMESPACE, "--reuse-values",
+        var up = Cluster.helm("upgrade", RELEASE, CHART, "-n", Cluster.OPERATOR_NAMESPACE, "--reuse-values",
                 "--set", "logging.level=DEBUG", "--wait", "--timeout", "180s");
         assertThat(up.code()).as(up.err()).isZero();
         ParallelJob pj = Cluster.awaitPhase(NS, name, Duration.ofMinutes(3), Phase.Succeeded, Phase.Failed);
         assertThat(pj.getStatus().phase).isEqualTo(Phase.Succeeded);
         assertThat(pj.getStatus().result.getValue()).isEqualTo(16000);
 
-        var un = helm("uninstall", RELEASE, "-n", Cluster.OPERATOR_NAMESPACE, "--wait");
+        var un = Cluster.helm("uninstall", RELEASE, "-n", Cluster.OPERATOR_NAMESPACE, "--wait");
         try {
             assertThat(un.code()).as(un.err()).isZero();
             var c = Cluster.client();
@@ -69,7 +55,7 @@ class HelmLifecycleE2ETest {
             assertThat(c.apiextensions().v1().customResourceDefinitions().withName("paralleljobs.parallel.dev").get()).isNotNull();
             assertThat(Cluster.get(NS, name).getStatus().result.getValue()).isEqualTo(16000);
         } finally {
-            var again = helm("upgrade", "--install", RELEASE, CHART, "-n", Cluster.OPERATOR_NAMESPACE, "--wait", "--timeout", "180s");
+            var again = Cluster.helm("upgrade", "--install", RELEASE, CHART, "-n", Cluster.OPERATOR_NAMESPACE, "--wait", "--timeout", "180s");
             assertThat(again.code()).as(again.err()).isZero();
         }
         Cluster.deleteAndWait(NS, name);

@@ -246,7 +246,7 @@ class ReliabilityE2ETest {
         await().atMost(Duration.ofSeconds(90)).until(() -> runningPods(name).size() == 2);
         Thread.sleep(2000);
         long t0 = System.nanoTime();
-        var r = Cluster.clusterScript("restart", component, Integer.toString(downtime));
+        var r = Cluster.restart(component, downtime);
         assertThat(r.code()).as(r.out()).isZero();
         double back = (System.nanoTime() - t0) / 1e9;
         ParallelJob pj = awaitDone(name, Duration.ofMinutes(4));
@@ -278,7 +278,7 @@ class ReliabilityE2ETest {
         // Stopping takes the API server up to 20 s (it drains), then 5 s down, then its start: about
         // 30 s without an API server, inside the Lease's 50 s renew deadline.
         long t0 = System.nanoTime();
-        var r = Cluster.clusterScript("restart", "kube-apiserver", "5");
+        var r = Cluster.restart("kube-apiserver", 5);
         assertThat(r.code()).as(r.out()).isZero();
         double outage = (System.nanoTime() - t0) / 1e9;
         ParallelJob pj = awaitDone(name, Duration.ofMinutes(4));

@@ -24,9 +24,9 @@ import java.util.Set;
  *
  * <p>{@link #shared()} starts one per JVM (a whole test run) and removes it when the JVM exits. Settings, as
  * system properties or environment variables: {@code pj.kind.image} / {@code PJ_KIND_NODE_IMAGE} (the node image),
- * {@code pj.images.dir} / {@code PJ_IMAGES_DIR} (docker-archive tars loaded into the node: operator.tar, job.tar
- * and any other *.tar there; default ~/.cache/parallel-job/images), {@code pj.images} (more images from the local
- * Docker, comma-separated), {@code pj.helm} (the helm binary), {@code pj.helm.set} (chart values, comma-separated
+ * {@code pj.image.archives} / {@code PJ_IMAGE_ARCHIVES} (docker-archive tars loaded into the node, comma-separated:
+ * the operator and job images at least, unless the node can pull them), {@code pj.images} / {@code PJ_IMAGES}
+ * (images from the local Docker, comma-separated), {@code pj.helm} (the helm binary), {@code pj.helm.set} (chart values, comma-separated
  * key=value).
  */
 public final class ParallelJobCluster implements AutoCloseable {
@@ -169,18 +169,15 @@ public final class ParallelJobCluster implements AutoCloseable {
     }
 
     private void loadDefaultImages() {
-        Path dir = Path.of(setting("pj.images.dir", "PJ_IMAGES_DIR",
-                Path.of(System.getProperty("user.home"), ".cache", "parallel-job", "images").toString()));
-        if (Files.isDirectory(dir)) {
-            try (var tars = Files.list(dir)) {
-                for (Path t : tars.filter(p -> p.toString().endsWith(".tar")).sorted().toList()) loadImageArchive(t);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        } else {
-            DockerEnvironment.log("no image folder " + dir + ": the node pulls the operator and job images");
+        String archives = setting("pj.image.archives", "PJ_IMAGE_ARCHIVES", "");
+        String images = setting("pj.images", "PJ_IMAGES", "");
+        if (archives.isBlank() && images.isBlank()) {
+            DockerEnvironment.log("no pj.image.archives / pj.images: the node pulls the operator and job images");
         }
-        for (String image : setting("pj.images", "PJ_IMAGES", "").split(",")) {
+        for (String tar : archives.split(",")) {
+            if (!tar.isBlank()) loadImageArchive(Path.of(tar.strip()));
+        }
+        for (String image : images.split(",")) {
             if (!image.isBlank()) loadDockerImage(image.strip());
         }
     }

@@ -9,7 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
+import dev.parallel.api.testing.Preconditions;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -34,25 +35,39 @@ class HelmChartTest {
 
     record Run(int code, String out, String err) {}
 
+    /** helm with a real timeout; output goes to files, so neither stream can fill up and block it. */
     static Run helm(String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("helm"));
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).start();
-        var out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        var err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor(60, TimeUnit.SECONDS);
-        return new Run(p.exitValue(), out, err);
+        var out = java.nio.file.Files.createTempFile("helm", ".out");
+        var err = java.nio.file.Files.createTempFile("helm", ".err");
+        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("helm did not finish in 60 s: " + cmd);
+        }
+        try {
+            return new Run(p.exitValue(), java.nio.file.Files.readString(out), java.nio.file.Files.readString(err));
+        } finally {
+            java.nio.file.Files.delete(out);
+            java.nio.file.Files.delete(err);
+        }
     }
 
+    static boolean helmFound;
+
     @BeforeAll
-    static void needsHelm() {
-        boolean found;
+    static void findHelm() {
         try {
-            found = helm("version", "--short").code() == 0;
+            helmFound = helm("version", "--short").code() == 0;
         } catch (Exception e) {
-            found = false;
+            helmFound = false;
         }
-        Assumptions.assumeTrue(found, "helm is not on PATH: `make test` puts the one hack/build-binaries.sh builds there");
+    }
+
+    @BeforeEach
+    void needsHelm() {
+        Preconditions.need("helm", helmFound, "helm is not on PATH: `make test` puts the one hack/build-binaries.sh builds there");
     }
 
     static List<JsonNode> render(String... sets) throws Exception {

@@ -20,7 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
+import dev.parallel.api.testing.Preconditions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -35,6 +35,13 @@ class RealApiServerTest {
     static KubeAPIServer server;
     static KubernetesClient client;
 
+    static String missing;
+
+    @org.junit.jupiter.api.BeforeEach
+    void needsAnApiServer() {
+        Preconditions.need("kube-apiserver", missing == null, missing);
+    }
+
     @BeforeAll
     static void start() throws Exception {
         Path dir = Path.of(System.getenv().getOrDefault("KUBE_API_TEST_DIR", System.getProperty("user.home") + "/.kubeapitest"), "k8s");
@@ -42,8 +49,11 @@ class RealApiServerTest {
         try (var s = Files.exists(dir) ? Files.list(dir) : java.util.stream.Stream.<Path>empty()) {
             present = s.anyMatch(p -> Files.isExecutable(p.resolve("kube-apiserver")));
         }
-        Assumptions.assumeTrue(present, "no kube-apiserver under " + dir + ": run `make test-unit` (links the binaries "
-                + "hack/build-binaries.sh built) to run the real-API-server tests");
+        if (!present) {
+            missing = "no kube-apiserver under " + dir + ": run `make test-unit` (links the binaries "
+                    + "hack/build-binaries.sh built) to run the real-API-server tests";
+            return;
+        }
         server = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig().withOfflineMode(true)
                 .withUpdateKubeConfig(false).build());
         server.start();

@@ -1,8 +1,6 @@
 package dev.parallel.job.mpi;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import dev.parallel.api.contract.PartSummary;
 import dev.parallel.api.contract.PodContract;
 import dev.parallel.job.PartRunner;
@@ -31,12 +29,20 @@ class MpiRunTest {
     @TempDir
     static Path dir;
 
+    static String missing;
+
+    @org.junit.jupiter.api.BeforeEach
+    void needsOpenMpi() {
+        dev.parallel.api.testing.Preconditions.need("mpirun", missing == null, missing);
+    }
+
     @BeforeAll
-    static void needsOpenMpi() throws Exception {
+    static void findOpenMpi() throws Exception {
         try {
             lib = MpiLauncher.javaLibraryPath();
         } catch (IllegalStateException e) {
-            assumeTrue(false, "skipped: " + e.getMessage());
+            missing = e.getMessage();
+            return;
         }
         Files.writeString(dir.resolve("tasks.jsonl"), String.join("\n",
                 "{\"id\":\"a\",\"from\":0,\"to\":300000}",

@@ -1,5 +1,8 @@
 package dev.parallel.e2e;
 
+import dev.parallel.testkit.ParallelJobExtension;
+import dev.parallel.testkit.TestNamespace;
+import org.junit.jupiter.api.extension.ExtendWith;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.parallel.api.v1alpha1.Phase;
@@ -21,8 +24,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  * refused with exactly that message; what only the operator can see ends as a Failed condition. The
  * operator's log must show no stack trace for any of it.
  */
+@ExtendWith(ParallelJobExtension.class)
 class BadInputE2ETest {
-    static final String NS = "default";
+    static String NS;
+
+    @BeforeAll
+    static void namespace(TestNamespace ns) { NS = ns.name(); }
     static final Path CORPUS = Cluster.ROOT.resolve("operator/src/test/resources/invalid");
     static final Pattern SETUP = Pattern.compile("^# setup: replace \"(.*)\" with \"(.*)\"$", Pattern.MULTILINE);
     static String logSince;
@@ -97,7 +104,7 @@ class BadInputE2ETest {
     @Test
     void whatOnlyTheOperatorCanSeeEndsAsAFailedCondition() throws Exception {
         // A ConfigMap that does not exist, and one whose lines are not JSON objects.
-        FaultsE2ETest.apply("""
+        Cluster.apply(NS, """
                 apiVersion: parallel.dev/v1alpha1
                 kind: ParallelJob
                 metadata: {name: inv-op-missing-cm}
@@ -105,7 +112,7 @@ class BadInputE2ETest {
                 """);
         var cm = Cluster.kubectl("create", "configmap", "inv-op-bad-lines", "-n", NS, "--from-literal=tasks.jsonl={\"from\": 1}\nnot json\n");
         assertThat(cm.code()).as(cm.err()).isZero();
-        FaultsE2ETest.apply("""
+        Cluster.apply(NS, """
                 apiVersion: parallel.dev/v1alpha1
                 kind: ParallelJob
                 metadata: {name: inv-op-bad-lines}

@@ -118,6 +118,21 @@ final class Cluster {
                 .orElseThrow(() -> new AssertionError("no " + type + " condition in " + pj.getStatus().conditions));
     }
 
+    /** kubectl apply of a manifest in {@code ns}; fails the test with kubectl's message when refused. */
+    static void apply(String ns, String yaml) throws Exception {
+        Path f = java.nio.file.Files.createTempFile("pj", ".yaml");
+        java.nio.file.Files.writeString(f, yaml);
+        var r = kubectl("apply", "-n", ns, "-f", f.toString());
+        java.nio.file.Files.delete(f);
+        if (r.code() != 0) throw new AssertionError("kubectl apply refused: " + r.err());
+    }
+
+    /** The ParallelJob's pods that are running now. */
+    static List<io.fabric8.kubernetes.api.model.Pod> runningPods(String ns, String name) {
+        return client().pods().inNamespace(ns).withLabel("parallel.dev/job-name", name).list().getItems().stream()
+                .filter(p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase())).toList();
+    }
+
     /** Deletes a ParallelJob of this name left by an earlier run. */
     static void fresh(String ns, String name) {
         if (get(ns, name) != null) deleteAndWait(ns, name);

@@ -1,5 +1,9 @@
 package dev.parallel.e2e;
 
+import dev.parallel.testkit.ParallelJobExtension;
+import dev.parallel.testkit.TestNamespace;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.BeforeAll;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
@@ -26,8 +30,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Indexed Job, its gathered result equal to the same manifest run locally by the same kernels; events
  * and printer columns as documented; deletion leaves no Job, pod or ConfigMap behind.
  */
+@ExtendWith(ParallelJobExtension.class)
 class ExamplesE2ETest {
-    static final String NS = "default";
+    static String NS;
+
+    @BeforeAll
+    static void namespace(TestNamespace ns) { NS = ns.name(); }
 
     static Stream<Path> examples() throws Exception {
         return Files.list(Cluster.ROOT.resolve("k8s-examples")).filter(p -> p.toString().endsWith(".yaml")).sorted();

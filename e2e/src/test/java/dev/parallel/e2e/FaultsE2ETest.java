@@ -1,5 +1,9 @@
 package dev.parallel.e2e;
 
+import dev.parallel.testkit.ParallelJobExtension;
+import dev.parallel.testkit.TestNamespace;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.BeforeAll;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -13,8 +17,12 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** What users hit: bad input at apply time, pods and the operator going away mid-run. */
+@ExtendWith(ParallelJobExtension.class)
 class FaultsE2ETest {
-    static final String NS = "default";
+    static String NS;
+
+    @BeforeAll
+    static void namespace(TestNamespace ns) { NS = ns.name(); }
 
     /** 2 pods x 8 tasks of 1 s each, one thread: long enough to disturb, result known (sum of millis). */
     static String slowJob(String name) {
@@ -32,17 +40,6 @@ class FaultsE2ETest {
                   threadsPerPod: 1
                   retriesPerTask: 2
                 """.formatted(name);
-    }
-
-    static void apply(String yaml) throws Exception {
-        applyIn(NS, yaml);
-    }
-
-    static void applyIn(String ns, String yaml) throws Exception {
-        Path f = Files.createTempFile("pj", ".yaml");
-        Files.writeString(f, yaml);
-        var r = Cluster.kubectl("apply", "-n", ns, "-f", f.toString());
-        assertThat(r.code()).as(r.err()).isZero();
     }
 
     @Test
@@ -77,8 +74,8 @@ class FaultsE2ETest {
     void aWorkerPodDeletedMidRunIsRetriedAndTheResultIsExact() throws Exception {
         String name = "e2e-pod-deleted";
         Cluster.fresh(NS, name);
-        apply(slowJob(name));
-        Pod victim = await().atMost(Duration.ofSeconds(90)).until(() -> runningPods(name).stream()
+        Cluster.apply(NS, slowJob(name));
+        Pod victim = await().atMost(Duration.ofSeconds(90)).until(() -> Cluster.runningPods(NS, name).stream()
                 .findFirst().orElse(null), p -> p != null);
         Thread.sleep(2000); // let it finish a task or two first
         Cluster.client().pods().inNamespace(NS).resource(victim).withGracePeriod(0).delete();
@@ -95,8 +92,8 @@ class FaultsE2ETest {
     void theOperatorPodDeletedMidRunComesBackAndTheResultIsExact() throws Exception {
         String name = "e2e-operator-deleted";
         Cluster.fresh(NS, name);
-        apply(slowJob(name));
-        await().atMost(Duration.ofSeconds(90)).until(() -> !runningPods(name).isEmpty());
+        Cluster.apply(NS, slowJob(name));
+        await().atMost(Duration.ofSeconds(90)).until(() -> !Cluster.runningPods(NS, name).isEmpty());
         var operators = Cluster.client().pods().inNamespace(Cluster.OPERATOR_NAMESPACE)
                 .withLabel("app.kubernetes.io/name", "parallel-job-operator").list().getItems();
         assertThat(operators).as("operator installed by Helm in " + Cluster.OPERATOR_NAMESPACE).isNotEmpty();
@@ -114,7 +111,7 @@ class FaultsE2ETest {
     void ttlAfterFinishDeletesTheJobButKeepsTheResult() throws Exception {
         String name = "e2e-ttl";
         Cluster.fresh(NS, name);
-        apply("""
+        Cluster.apply(NS, """
                 apiVersion: parallel.dev/v1alpha1
                 kind: ParallelJob
                 metadata: {name: %s}
@@ -134,10 +131,5 @@ class FaultsE2ETest {
         assertThat(after.getStatus().result.getValue()).isEqualTo(303); // pi(2000) = 303 primes, still there
         assertThat(Cluster.client().configMaps().inNamespace(NS).withName(after.getStatus().resultsConfigMap).get()).isNotNull();
         Cluster.deleteAndWait(NS, name);
-    }
-
-    static List<Pod> runningPods(String name) {
-        return Cluster.client().pods().inNamespace(NS).withLabel("parallel.dev/job-name", name).list().getItems().stream()
-                .filter(p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase())).toList();
     }
 }

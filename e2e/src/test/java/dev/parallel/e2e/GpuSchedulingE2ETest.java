@@ -1,5 +1,9 @@
 package dev.parallel.e2e;
 
+import dev.parallel.testkit.ParallelJobExtension;
+import dev.parallel.testkit.TestNamespace;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.BeforeAll;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -22,15 +26,19 @@ import org.junit.jupiter.api.Test;
  * resource the pods run, without a driver: executor cuda's fallback and failure paths end to end.
  * Launching on a device is not tested here (CudaLaunchTest, `make test-gpu`).
  */
+@ExtendWith(ParallelJobExtension.class)
 class GpuSchedulingE2ETest {
-    static final String NS = "default";
+    static String NS;
+
+    @BeforeAll
+    static void namespace(TestNamespace ns) { NS = ns.name(); }
 
     @Test
     void aGpuParallelJobStaysPendingAndSaysNoNodeHasTheGpus() throws Exception {
         String name = "e2e-gpu-pending";
         Cluster.advertise("nvidia.com/gpu", 0);
         Cluster.fresh(NS, name);
-        FaultsE2ETest.apply("""
+        Cluster.apply(NS, """
                 apiVersion: parallel.dev/v1alpha1
                 kind: ParallelJob
                 metadata: {name: %s}
@@ -82,7 +90,7 @@ class GpuSchedulingE2ETest {
         Cluster.fresh(NS, name);
         Cluster.advertise(FAKE_GPU, 2);
         try {
-            FaultsE2ETest.apply(cudaJob(name, "cpu"));
+            Cluster.apply(NS, cudaJob(name, "cpu"));
             ParallelJob pj = Cluster.awaitPhase(NS, name, Duration.ofMinutes(3), Phase.Succeeded, Phase.Failed);
             assertThat(pj.getStatus().phase).as("conditions: %s", pj.getStatus().conditions).isEqualTo(Phase.Succeeded);
             var fallback = Cluster.condition(pj, "CpuFallback");
@@ -117,7 +125,7 @@ class GpuSchedulingE2ETest {
         Cluster.fresh(NS, name);
         Cluster.advertise(FAKE_GPU, 2);
         try {
-            FaultsE2ETest.apply(cudaJob(name, null));
+            Cluster.apply(NS, cudaJob(name, null));
             ParallelJob pj = Cluster.awaitPhase(NS, name, Duration.ofMinutes(3), Phase.Succeeded, Phase.Failed);
             assertThat(pj.getStatus().phase).isEqualTo(Phase.Failed);
             var failed = Cluster.condition(pj, "Failed");

@@ -1,5 +1,9 @@
 package dev.parallel.e2e;
 
+import dev.parallel.testkit.ParallelJobExtension;
+import dev.parallel.testkit.TestNamespace;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.BeforeAll;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -15,8 +19,12 @@ import org.junit.jupiter.api.Test;
  * while a ParallelJob runs keeps it going with an exact result; uninstall leaves no operator objects
  * and keeps the CRD and ParallelJobs; a reinstall picks them up again.
  */
+@ExtendWith(ParallelJobExtension.class)
 class HelmLifecycleE2ETest {
-    static final String NS = "default";
+    static String NS;
+
+    @BeforeAll
+    static void namespace(TestNamespace ns) { NS = ns.name(); }
     static final String RELEASE = "pj";
     static final String CHART = Cluster.ROOT.resolve("helm/parallel-job-operator").toString();
 
@@ -28,7 +36,7 @@ class HelmLifecycleE2ETest {
         Path f = Files.createTempFile("pj", ".yaml");
         Files.writeString(f, FaultsE2ETest.slowJob(name));
         assertThat(Cluster.kubectl("apply", "-n", NS, "-f", f.toString()).code()).isZero();
-        await().atMost(Duration.ofSeconds(90)).until(() -> !FaultsE2ETest.runningPods(name).isEmpty());
+        await().atMost(Duration.ofSeconds(90)).until(() -> !Cluster.runningPods(NS, name).isEmpty());
 
         var up = Cluster.helm("upgrade", RELEASE, CHART, "-n", Cluster.OPERATOR_NAMESPACE, "--reuse-values",
                 "--set", "logging.level=DEBUG", "--wait", "--timeout", "180s");

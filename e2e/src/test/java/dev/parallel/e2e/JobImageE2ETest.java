@@ -1,5 +1,9 @@
 package dev.parallel.e2e;
 
+import dev.parallel.testkit.ParallelJobExtension;
+import dev.parallel.testkit.TestNamespace;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.BeforeAll;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.parallel.api.v1alpha1.ParallelJob;
@@ -13,8 +17,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  * JVM (threads) and the worker JVMs it starts (processes). A JVM that cannot use the archive (another
  * JRE, a changed jar) starts without it and without a word, so only its memory map tells.
  */
+@ExtendWith(ParallelJobExtension.class)
 class JobImageE2ETest {
-    static final String NS = "default";
+    static String NS;
+
+    @BeforeAll
+    static void namespace(TestNamespace ns) { NS = ns.name(); }
 
     @ParameterizedTest(name = "executor {0}")
     @ValueSource(strings = {"threads", "processes"})
@@ -22,7 +30,7 @@ class JobImageE2ETest {
         String name = "e2e-cds-" + executor;
         Cluster.fresh(NS, name);
         // A command task's parent is the JVM that ran it: the pod's JVM, or a worker process.
-        FaultsE2ETest.apply("""
+        Cluster.apply(NS, """
                 apiVersion: parallel.dev/v1alpha1
                 kind: ParallelJob
                 metadata: {name: %s}

@@ -1,5 +1,9 @@
 package dev.parallel.e2e;
 
+import dev.parallel.testkit.ParallelJobExtension;
+import dev.parallel.testkit.TestNamespace;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.BeforeAll;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -15,8 +19,12 @@ import org.junit.jupiter.api.Test;
  * executor: mpi on the real cluster (the happy path of each MPI example runs in ExamplesE2ETest):
  * workers disturbed before and during mpirun, and nothing left running afterwards.
  */
+@ExtendWith(ParallelJobExtension.class)
 class MpiE2ETest {
-    static final String NS = "default";
+    static String NS;
+
+    @BeforeAll
+    static void namespace(TestNamespace ns) { NS = ns.name(); }
 
     /** 2 workers x 1 slot, 8 tasks of 1.5 s on one thread per rank: about 6 s of mpirun to disturb. */
     static String slowMpiJob(String name, int retries, int tasks) {
@@ -63,7 +71,7 @@ class MpiE2ETest {
     void aWorkerDeletedBeforeTheLauncherStartsDelaysItAndTheResultIsExact() throws Exception {
         String name = "e2e-mpi-early";
         fresh(name);
-        FaultsE2ETest.apply(slowMpiJob(name, 0, 4));
+        Cluster.apply(NS, slowMpiJob(name, 0, 4));
         Pod first = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
                 .until(() -> workerPods(name).stream().filter(p -> p.getMetadata().getName().contains("-worker-0-"))
                         .findFirst().orElse(null), p -> p != null);
@@ -106,7 +114,7 @@ class MpiE2ETest {
     void workersThatNeverBecomeReadyFailTheJobWithAClearConditionAndNoLauncher() throws Exception {
         String name = "e2e-mpi-unschedulable";
         fresh(name);
-        FaultsE2ETest.apply("""
+        Cluster.apply(NS, """
                 apiVersion: parallel.dev/v1alpha1
                 kind: ParallelJob
                 metadata: {name: %s}
@@ -136,7 +144,7 @@ class MpiE2ETest {
     /** Runs 8 slow tasks, kills worker 1 while mpirun runs, and returns the finished ParallelJob. */
     private static ParallelJob runAndKillAWorker(String name, int retries) throws Exception {
         fresh(name);
-        FaultsE2ETest.apply(slowMpiJob(name, retries, 8));
+        Cluster.apply(NS, slowMpiJob(name, retries, 8));
         killAWorkerWhileMpirunRuns(name);
         return Cluster.awaitPhase(NS, name, Duration.ofMinutes(4), Phase.Succeeded, Phase.Failed);
     }

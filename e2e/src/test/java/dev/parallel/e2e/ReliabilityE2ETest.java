@@ -1,5 +1,9 @@
 package dev.parallel.e2e;
 
+import dev.parallel.testkit.ParallelJobExtension;
+import dev.parallel.testkit.TestNamespace;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.BeforeAll;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -35,8 +39,12 @@ import org.junit.jupiter.api.Test;
  * result is compared with the exact value. Figures go to stdout and target/reliability.txt
  * (docs/reliability.md).
  */
+@ExtendWith(ParallelJobExtension.class)
 class ReliabilityE2ETest {
-    static final String NS = "default";
+    static String NS;
+
+    @BeforeAll
+    static void namespace(TestNamespace ns) { NS = ns.name(); }
 
     static void report(String line) {
         System.out.println("[reliability] " + line);
@@ -140,7 +148,7 @@ class ReliabilityE2ETest {
                 });
         try {
             long t0 = System.nanoTime();
-            for (String yaml : manifests.values()) FaultsE2ETest.apply(yaml);
+            for (String yaml : manifests.values()) Cluster.apply(NS, yaml);
             long seed = System.nanoTime();
             Random rnd = new Random(seed);
             List<String> recoveries = new ArrayList<>();
@@ -188,7 +196,7 @@ class ReliabilityE2ETest {
     void aWorkerSigkilledMidRunIsRetriedAndTheResultIsExact() throws Exception {
         String name = "rel-worker-kill";
         fresh(name);
-        FaultsE2ETest.apply(sleepJob(name, 16, 1000, 2));
+        Cluster.apply(NS, sleepJob(name, 16, 1000, 2));
         Pod victim = await().atMost(Duration.ofSeconds(90)).until(() -> runningPods(name).stream().findFirst().orElse(null),
                 p -> p != null);
         Thread.sleep(2500);
@@ -208,7 +216,7 @@ class ReliabilityE2ETest {
         // Task 2's first attempt allocates 400 MB under a 256 Mi limit. The kernel's OOM killer takes the
         // biggest process: the dd (its task fails with 137 and is retried in the pod: tasks.retries), or
         // if it took the JVM, the pod (a new pod runs the part: podsFailed). Either way, the exact sum.
-        FaultsE2ETest.apply("""
+        Cluster.apply(NS, """
                 apiVersion: parallel.dev/v1alpha1
                 kind: ParallelJob
                 metadata: {name: %s}
@@ -242,7 +250,7 @@ class ReliabilityE2ETest {
     void survivesARestartOf(String component, int downtime) throws Exception {
         String name = "rel-restart-" + component;
         fresh(name);
-        FaultsE2ETest.apply(sleepJob(name, 16, 1500, 2));
+        Cluster.apply(NS, sleepJob(name, 16, 1500, 2));
         await().atMost(Duration.ofSeconds(90)).until(() -> runningPods(name).size() == 2);
         Thread.sleep(2000);
         long t0 = System.nanoTime();
@@ -270,7 +278,7 @@ class ReliabilityE2ETest {
     void theApiServerBrieflyUnavailableTheOperatorCatchesUpWithoutARestart() throws Exception {
         String name = "rel-apiserver";
         fresh(name);
-        FaultsE2ETest.apply(sleepJob(name, 16, 1500, 2));
+        Cluster.apply(NS, sleepJob(name, 16, 1500, 2));
         await().atMost(Duration.ofSeconds(90)).until(() -> runningPods(name).size() == 2);
         Pod before = readyOperator();
         assertThat(before).isNotNull();
@@ -286,7 +294,7 @@ class ReliabilityE2ETest {
         // Watches reconnected: a ParallelJob created now is picked up, by the same operator container.
         String after = "rel-apiserver-after";
         fresh(after);
-        FaultsE2ETest.apply(sleepJob(after, 2, 100, 1));
+        Cluster.apply(NS, sleepJob(after, 2, 100, 1));
         assertSucceededWith(awaitDone(after, Duration.ofMinutes(2)), 200);
         Pod now = Cluster.client().pods().inNamespace(Cluster.OPERATOR_NAMESPACE).withName(before.getMetadata().getName()).get();
         assertThat(now).as("the same operator pod").isNotNull();
@@ -306,7 +314,7 @@ class ReliabilityE2ETest {
     void aStuckJobIsTurnedIntoAFailedConditionByItsDeadline() throws Exception {
         String name = "rel-deadline";
         fresh(name);
-        FaultsE2ETest.apply("""
+        Cluster.apply(NS, """
                 apiVersion: parallel.dev/v1alpha1
                 kind: ParallelJob
                 metadata: {name: %s}
@@ -331,7 +339,7 @@ class ReliabilityE2ETest {
     void deletedMidRunLeavesNothingAndARecreatedOneStartsClean() throws Exception {
         String name = "rel-recreate";
         fresh(name);
-        FaultsE2ETest.apply(sleepJob(name, 8, 1000, 2) + "  parallelism: 1\n");
+        Cluster.apply(NS, sleepJob(name, 8, 1000, 2) + "  parallelism: 1\n");
         // Deleted once one part is recorded and the other still runs: stale results exist.
         await().atMost(Duration.ofMinutes(2)).until(() -> {
             var pj = Cluster.get(NS, name);
@@ -340,7 +348,7 @@ class ReliabilityE2ETest {
         String oldUid = Cluster.get(NS, name).getMetadata().getUid();
         var del = Cluster.kubectl("delete", "pj", name, "-n", NS);
         assertThat(del.code()).as(del.err()).isZero();
-        FaultsE2ETest.apply(sleepJob(name, 8, 500, 2));
+        Cluster.apply(NS, sleepJob(name, 8, 500, 2));
         ParallelJob pj = awaitDone(name, Duration.ofMinutes(3));
         assertThat(pj.getMetadata().getUid()).isNotEqualTo(oldUid);
         assertSucceededWith(pj, 4000); // 8 x 500: nothing of the first run's 8 x 1000

@@ -117,7 +117,7 @@ class ScaleE2ETest {
     void aHundredThousandTasksAndResultsBeyondTheLimitStayBounded() throws Exception {
         namespace();
         try {
-            FaultsE2ETest.applyIn(NS, """
+            Cluster.apply(NS, """
                     apiVersion: parallel.dev/v1alpha1
                     kind: ParallelJob
                     metadata: {name: range-100k}
@@ -129,7 +129,7 @@ class ScaleE2ETest {
                       parallelism: 2
                     """);
             // Per-task results far beyond the limit: 3,000 command tasks of 2 KB each, collected.
-            FaultsE2ETest.applyIn(NS, """
+            Cluster.apply(NS, """
                     apiVersion: parallel.dev/v1alpha1
                     kind: ParallelJob
                     metadata: {name: big-results}

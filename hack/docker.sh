@@ -133,6 +133,28 @@ iptables_cleanup() {
   done
 }
 
+# Kind nodes made from hack/kind-node.sh's image give themselves a cgroup in the controllers this
+# host does not mount (hugetlb, perf_event, net_cls,net_prio here; see hack/kind/entrypoint), under
+# /docker/ID or /pj-node-HOST; nothing removes those when a node goes. Remove the ones no process uses.
+cgroup_leftovers() {
+  [[ -f /sys/fs/cgroup/cgroup.controllers ]] && return 0 # cgroup v2: Docker mounts everything
+  local ctrls tmp n=0 mounted
+  mounted=$(findmnt -rn -t cgroup -o OPTIONS | tr ',' '\n' | sort -u)
+  while IFS=: read -r _ ctrls _; do
+    [[ -z $ctrls || $ctrls == name=* ]] && continue
+    grep -qx "${ctrls%%,*}" <<<"$mounted" && continue
+    tmp=$(mktemp -d)
+    if mount -t cgroup -o "$ctrls" cgroup "$tmp" 2>/dev/null; then
+      # Deepest first; rmdir refuses a cgroup that still has processes or children.
+      n=$((n + $(find "$tmp" -mindepth 1 -depth -type d \( -path "$tmp/docker*" -o -path "$tmp/pj-node-*" \) \
+        -exec rmdir {} \; -print 2>/dev/null | wc -l)))
+      umount "$tmp"
+    fi
+    rmdir "$tmp"
+  done </proc/self/cgroup
+  (( n == 0 )) || log "removed $n cgroups kind nodes left in controllers the host does not mount"
+}
+
 down() {
   if ! ours_alive; then
     if answers; then log "the Docker daemon on $SOCK is not ours: leaving it alone"; return; fi
@@ -169,6 +191,7 @@ down() {
     if ip link show "$b" >/dev/null 2>&1; then ip link delete "$b" && log "removed bridge $b"; fi
   done
   iptables_cleanup "$bridges"
+  cgroup_leftovers
   if [[ -f $state/host-before ]]; then
     local ip_forward forward_policy
     ip_forward=$(sed -n 's/^ip_forward=//p' "$state/host-before")

@@ -202,7 +202,6 @@ node_layer() {
   install -D -m 644 "$files/journald.conf" "$d/etc/systemd/journald.conf.d/10-pj-node.conf"
   install -D -m 644 "$files/kubelet.service" "$d/etc/systemd/system/kubelet.service"
   install -D -m 644 "$files/kubelet.slice" "$d/etc/systemd/system/kubelet.slice"
-  install -D -m 644 "$files/pj-undo-cgroups-hide.service" "$d/etc/systemd/system/pj-undo-cgroups-hide.service"
   install -D -m 644 "$files/10-kubeadm.conf" "$d/etc/systemd/system/kubelet.service.d/10-kubeadm.conf"
   install -D -m 644 "$files/11-pj-node.conf" "$d/etc/systemd/system/kubelet.service.d/11-pj-node.conf"
   install -D -m 644 "$files/10-pj-ptp.conflist" "$d/etc/cni/net.d/10-pj-ptp.conflist"
@@ -213,7 +212,6 @@ node_layer() {
     "$d/etc/systemd/system/sysinit.target.wants"
   ln -s /usr/lib/cni "$d/opt/cni/bin"
   ln -s /etc/systemd/system/kubelet.service "$d/etc/systemd/system/multi-user.target.wants/kubelet.service"
-  ln -s /etc/systemd/system/pj-undo-cgroups-hide.service "$d/etc/systemd/system/sysinit.target.wants/pj-undo-cgroups-hide.service"
   # A login prompt on the console (Docker's tty) is of no use to anyone.
   ln -s /dev/null "$d/etc/systemd/system/console-getty.service"
   # binfmt_misc is the host's business.

@@ -1,0 +1,51 @@
+package dev.parallel.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.ValidationRule;
+
+/** The values of a matrix axis as an integer range: start, start+step, ... below end. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(value = "self.end > self.start", message = "range.end must be greater than range.start")
+public class AxisRange {
+    // Bounded to +-2^53 so the CEL size arithmetic (end - start + step - 1) cannot overflow int64.
+    static final double LIMIT = 9007199254740992.0;
+
+    @Required
+    @Min(-LIMIT)
+    @Max(LIMIT)
+    @JsonPropertyDescription("start: the first value (inclusive).")
+    public long start;
+
+    @Required
+    @Min(-LIMIT)
+    @Max(LIMIT)
+    @JsonPropertyDescription("end: the end (exclusive); greater than start.")
+    public long end;
+
+    @Default("1")
+    @Min(1)
+    @Max(LIMIT)
+    @JsonPropertyDescription("step between values; at least 1. Default 1.")
+    public Long step;
+
+    public AxisRange() {}
+
+    public AxisRange(long start, long end, long step) {
+        this.start = start;
+        this.end = end;
+        this.step = step;
+    }
+
+    @JsonIgnore
+    public long stepOrDefault() { return step == null ? 1 : step; }
+
+    /** How many values: ceil((end - start) / step), 0 when end <= start. */
+    @JsonIgnore
+    public long size() { return end <= start ? 0 : (end - start + stepOrDefault() - 1) / stepOrDefault(); }
+}

@@ -203,8 +203,10 @@ class MatrixTasksTest {
                 MatrixAxis.range("c", 0, 10_000, 1).zipWith("b"));
         assertThat(MatrixTasks.problems(zipped)).isEmpty();
         // Huge axes do not overflow: the product is checked in doubles.
-        var huge = matrix(MatrixAxis.range("a", 0, Long.MAX_VALUE / 2, 1), MatrixAxis.range("b", 0, Long.MAX_VALUE / 2, 1));
+        var huge = matrix(MatrixAxis.range("a", 0, 1_000_000_000_000_000L, 1), MatrixAxis.range("b", 0, 1_000_000_000_000_000L, 1));
         assertThat(MatrixTasks.problems(huge)).extracting(Problem::field).containsExactly("spec.tasks.matrix");
+        var beyond = matrix(MatrixAxis.range("a", 0, Long.MAX_VALUE / 2, 1));
+        assertThat(MatrixTasks.problems(beyond)).extracting(Problem::field).containsExactly("spec.tasks.matrix.axes[0].range");
     }
 
     @Test

@@ -94,7 +94,7 @@ public final class Reducer {
             case ARGMIN, ARGMAX -> {
                 ObjectNode c = F.objectNode();
                 c.set("value", number(x, r));
-                c.put("index", r.index());
+                c.set("index", Json.integral(r.index()));
                 c.put("id", r.id());
                 if (params != null) c.set("params", params.deepCopy());
                 yield c;

@@ -29,6 +29,7 @@ import java.util.stream.LongStream;
 public final class MatrixTasks implements TaskList {
     /** Most disjoint boxes the exclude entries may split into; overlapping entries multiply them. */
     static final int MAX_BOXES = 10_000;
+    private static final long RANGE_LIMIT = 1_000_000_000_000_000L;
 
     private final List<MatrixAxis> axes;
     private final int[] dimOf; // axis -> its dimension
@@ -243,6 +244,9 @@ public final class MatrixTasks implements TaskList {
             }
             if (a.range != null && a.range.end <= a.range.start) p.add(new Problem(af + ".range.end", "must be greater than range.start"));
             if (a.range != null && a.range.stepOrDefault() < 1) p.add(new Problem(af + ".range.step", "must be >= 1"));
+            if (a.range != null && (a.range.start < -RANGE_LIMIT || a.range.end > RANGE_LIMIT || a.range.stepOrDefault() > RANGE_LIMIT)) {
+                p.add(new Problem(af + ".range", "range.start, range.end and range.step must be within -10^15..10^15"));
+            }
         }
         if (!p.isEmpty()) return p;
         for (int i = 0; i < m.axes.size(); i++) {

@@ -83,9 +83,9 @@ public final class Gatherer {
     }
 
     /** The grouped rows as JSON lines, as many as fit in {@code budget} bytes. */
-    record Rows(String text, boolean truncated) {}
+    public record Rows(String text, boolean truncated) {}
 
-    static Rows rows(Reduction reduction, java.util.Collection<PartSummary> parts, int budget) {
+    public static Rows rows(Reduction reduction, java.util.Collection<PartSummary> parts, int budget) {
         Reducer reducer = new Reducer(reduction);
         JsonNode acc = null;
         for (PartSummary p : parts) {

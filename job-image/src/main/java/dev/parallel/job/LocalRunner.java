@@ -73,6 +73,7 @@ public final class LocalRunner {
                     progress.current = null;
                     ok += c.ok();
                     failed += c.failed();
+                    if (c.reduceError() != null) progressOut.println("warning: part " + part + ": reduce failed: " + c.reduceError());
                     try {
                         reduced = reducer.merge(reduced, c.partial());
                     } catch (IllegalArgumentException e) { // results that do not reduce: say so, keep the counts

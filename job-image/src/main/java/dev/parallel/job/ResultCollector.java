@@ -84,7 +84,7 @@ public final class ResultCollector implements Consumer<TaskResult> {
                 Task t = reducer.reduction().needsParams() && taskOf != null ? taskOf.apply(r.index()) : null;
                 partial = reducer.add(partial, r, t == null ? null : t.params());
             } catch (IllegalArgumentException e) {
-                reduceError = e.getMessage();
+                if (reduceError == null) reduceError = e.getMessage();
             }
         } else {
             failed++;
@@ -107,6 +107,9 @@ public final class ResultCollector implements Consumer<TaskResult> {
     }
 
     public synchronized JsonNode partial() { return partial; }
+
+    /** The first task result that did not reduce, and why (null: all did). */
+    public synchronized String reduceError() { return reduceError; }
 
     public PartSummary summary(int part, long tasks, long millis, String executor, String note) {
         return summary(part, tasks, millis, executor, note, null);

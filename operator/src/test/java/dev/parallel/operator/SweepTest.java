@@ -123,4 +123,23 @@ class SweepTest {
         assertThat(s.conditions).anyMatch(c -> "ResultsTruncated".equals(c.getType()) && "True".equals(c.getStatus())
                 && c.getMessage().contains("reduced.jsonl"));
     }
+
+    @Test
+    void aResultThePodCouldNotReduceIsACondition() throws Exception {
+        ParallelJob pj = Fixtures.pj(SWEEP + "reduction: {op: argmin, by: loss}\n");
+        Plan plan = Planner.plan(pj, null);
+        Map<Integer, PartSummary> parts = new TreeMap<>(parts(pj, plan));
+        PartSummary p0 = parts.get(0);
+        parts.put(0, new PartSummary(0, p0.tasks(), p0.ok(), 0, 0, p0.partial(), false, List.of(), false, 1, "threads",
+                "reduce failed: task lr=0.1,batch=32: its result {} has no field 'loss' (spec.reduction.by)", null));
+        var job = new JobBuilder().withNewMetadata().withName("demo").endMetadata().withNewSpec().endSpec().withNewStatus().endStatus().build();
+        var s = StatusCalculator.compute(pj, plan, job, new Gathered(parts, Map.of(), false, Instant.EPOCH), null, Instant.EPOCH, "r");
+        assertThat(s.conditions).anyMatch(c -> "ResultsTruncated".equals(c.getType()) && "ReduceFailed".equals(c.getReason())
+                && c.getMessage().equals("part 0: reduce failed: task lr=0.1,batch=32: its result {} has no field 'loss' (spec.reduction.by)"));
+        // A partial of another shape (say, a hand-edited summary) is a condition too, not a crash.
+        parts.put(1, new PartSummary(1, 3, 3, 0, 0, Json.MAPPER.readTree("{\"groups\":7}"), false, List.of(), false, 1,
+                "threads", null, null));
+        s = StatusCalculator.compute(pj, plan, job, new Gathered(parts, Map.of(), false, Instant.EPOCH), null, Instant.EPOCH, "r");
+        assertThat(s.conditions).anyMatch(c -> "ReduceFailed".equals(c.getReason()) && c.getMessage().contains("does not fit the reduction (argmin by loss)"));
+    }
 }

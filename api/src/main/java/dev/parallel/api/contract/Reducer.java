@@ -149,9 +149,26 @@ public final class Reducer {
         return Double.compare(a.doubleValue(), b.doubleValue());
     }
 
+    /** "argmin by loss per lr", for messages. */
+    private String describe() {
+        return op.value() + (reduction.by() == null ? "" : " by " + reduction.by())
+                + (reduction.grouped() ? " per " + String.join(",", reduction.groupBy()) : "");
+    }
+
     /** The final value: as {@link #finish(JsonNode)} for plain reductions; cells made readable; groups as rows. */
     public JsonNode finished(JsonNode acc) {
         if (reduction.plain()) return finish(acc);
+        try {
+            return finishedCells(acc);
+        } catch (IllegalArgumentException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("the reduction " + TaskResult.truncate(String.valueOf(acc), 80)
+                    + " does not fit the reduction (" + describe() + ")", e);
+        }
+    }
+
+    private JsonNode finishedCells(JsonNode acc) {
         if (acc == null || op == ReduceOp.NONE) return null;
         if (!reduction.grouped()) return finishCell(acc);
         List<ArrayNode> keys = new ArrayList<>();
@@ -257,7 +274,16 @@ public final class Reducer {
     /** Merges two partial reductions (null = empty). */
     public JsonNode merge(JsonNode a, JsonNode b) {
         if (op == ReduceOp.NONE) return null;
-        if (!reduction.plain()) return mergeCells(a == null ? null : a.deepCopy(), b);
+        if (!reduction.plain()) {
+            try {
+                return mergeCells(a == null ? null : a.deepCopy(), b);
+            } catch (IllegalArgumentException e) {
+                throw e;
+            } catch (RuntimeException e) { // a partial of another shape (a hand-edited or foreign summary)
+                throw new IllegalArgumentException("a part's partial " + TaskResult.truncate(String.valueOf(b), 80)
+                        + " does not fit the reduction (" + describe() + ")", e);
+            }
+        }
         if (a == null) return b == null ? null : b.deepCopy();
         if (b == null) return a;
         if (op == ReduceOp.COLLECT) {

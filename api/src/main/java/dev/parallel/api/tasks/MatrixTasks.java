@@ -287,6 +287,13 @@ public final class MatrixTasks implements TaskList {
                     }
                 }
             }
+            if (p.isEmpty()) {
+                try {
+                    new MatrixTasks(m, null); // entries that overlap in too many ways
+                } catch (IllegalArgumentException e) {
+                    p.add(new Problem(f + ".exclude", e.getMessage().substring(e.getMessage().indexOf(": ") + 2)));
+                }
+            }
         }
         return p;
     }

@@ -95,9 +95,15 @@ public final class Gatherer {
                 LOG.debugf("part %d does not merge: %s", p.part(), e.getMessage());
             }
         }
+        JsonNode finished;
+        try {
+            finished = reducer.finished(acc);
+        } catch (IllegalArgumentException e) { // the status says ReduceFailed
+            finished = null;
+        }
         StringBuilder text = new StringBuilder();
         int bytes = 0;
-        for (JsonNode row : Reducer.rows(reducer.finished(acc))) {
+        for (JsonNode row : Reducer.rows(finished)) {
             String line = row.toString() + "\n";
             int n = line.getBytes(StandardCharsets.UTF_8).length;
             if (bytes + n > budget) return new Rows(text.toString(), true);

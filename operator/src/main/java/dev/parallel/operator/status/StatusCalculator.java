@@ -24,6 +24,9 @@ import java.util.List;
 public final class StatusCalculator {
     private StatusCalculator() {}
 
+    /** How ResultCollector marks a part whose tasks' results did not all reduce. */
+    private static final String REDUCE_FAILED = "reduce failed: ";
+
     /** Why there is no Job yet, when the operator holds it back on purpose (MPI workers not Ready). */
     public record Waiting(String reason, String message) {}
 
@@ -59,6 +62,9 @@ public final class StatusCalculator {
             } catch (IllegalArgumentException e) {
                 reduceError = e.getMessage();
             }
+            // A task's result the pod could not reduce (e.g. no spec.reduction.by field): the pod says so in its note.
+            int at = p.note() == null ? -1 : p.note().indexOf(REDUCE_FAILED);
+            if (at >= 0 && reduceError == null) reduceError = "part " + p.part() + ": " + p.note().substring(at);
             if (p.failedTasks() != null) {
                 for (var f : p.failedTasks()) {
                     if (failedTasks.size() < ParallelJobStatus.MAX_FAILED_TASKS_LISTED) {
@@ -73,7 +79,13 @@ public final class StatusCalculator {
         s.tasks.podsFailed = job != null && job.getStatus() != null && job.getStatus().getFailed() != null
                 ? job.getStatus().getFailed() : previous != null && previous.tasks != null ? previous.tasks.podsFailed : 0;
         s.progress = (ok + failed) + "/" + plan.tasks();
-        JsonNode finished = reducer.finished(reduced);
+        JsonNode finished;
+        try {
+            finished = reducer.finished(reduced);
+        } catch (IllegalArgumentException e) {
+            finished = null;
+            reduceError = e.getMessage();
+        }
         JsonNode shown = finished;
         if (finished instanceof com.fasterxml.jackson.databind.node.ObjectNode o && reducer.reduction().grouped()) {
             // The rows live in the results ConfigMap; status keeps their count (and the best row), at constant size.

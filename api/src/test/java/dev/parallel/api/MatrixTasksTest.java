@@ -230,6 +230,21 @@ class MatrixTasksTest {
         assertThat(MatrixTasks.problems(m).get(1).message()).contains("'3' is not a value of axis a");
     }
 
+    @Test
+    void aMatrixTooLargeForThePodsEnvironmentIsRejected() {
+        // 8 zipped axes of 1,000 values: only 1,000 combinations, but about 150 KB of JSON.
+        List<MatrixAxis> axes = new ArrayList<>();
+        for (int k = 0; k < 8; k++) {
+            Object[] v = new Object[1000];
+            for (int i = 0; i < v.length; i++) v[i] = "value-" + k + "-" + i;
+            axes.add(k == 0 ? MatrixAxis.values("a0", v) : MatrixAxis.values("a" + k, v).zipWith("a0"));
+        }
+        assertThat(MatrixTasks.problems(new TaskMatrix(axes, null))).singleElement().satisfies(p -> {
+            assertThat(p.field()).isEqualTo("spec.tasks.matrix");
+            assertThat(p.message()).contains("bytes as JSON, at most 100000").contains("environment variable");
+        });
+    }
+
     private static List<String> fields(TaskMatrix m) { return MatrixTasks.problems(m).stream().map(Problem::field).toList(); }
 
     /** The pod gets the matrix through its environment and decodes the same tasks as the operator planned. */

@@ -11,10 +11,8 @@ import io.fabric8.kubernetes.api.model.IntOrString;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.LongStream;
 
 /**
@@ -30,6 +28,8 @@ public final class MatrixTasks implements TaskList {
     /** Most disjoint boxes the exclude entries may split into; overlapping entries multiply them. */
     static final int MAX_BOXES = 10_000;
     private static final long RANGE_LIMIT = 1_000_000_000_000_000L;
+    /** The matrix travels as PJ_MATRIX; Linux caps one environment string at 128 KiB. */
+    static final int MAX_JSON_BYTES = 100_000;
 
     private final List<MatrixAxis> axes;
     private final int[] dimOf; // axis -> its dimension
@@ -287,15 +287,30 @@ public final class MatrixTasks implements TaskList {
                     }
                 }
             }
-            if (p.isEmpty()) {
-                try {
-                    new MatrixTasks(m, null); // entries that overlap in too many ways
-                } catch (IllegalArgumentException e) {
-                    p.add(new Problem(f + ".exclude", e.getMessage().substring(e.getMessage().indexOf(": ") + 2)));
-                }
+        }
+        if (p.isEmpty()) {
+            int bytes = json(m).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            if (bytes > MAX_JSON_BYTES) {
+                p.add(new Problem(f, "is " + bytes + " bytes as JSON, at most " + MAX_JSON_BYTES + " (it reaches every pod "
+                        + "in an environment variable); use range axes or fewer, shorter values"));
+            }
+        }
+        if (m.exclude != null && p.isEmpty()) {
+            try {
+                new MatrixTasks(m, null); // entries that overlap in too many ways
+            } catch (IllegalArgumentException e) {
+                p.add(new Problem(f + ".exclude", e.getMessage().substring(e.getMessage().indexOf(": ") + 2)));
             }
         }
         return p;
+    }
+
+    private static String json(TaskMatrix m) {
+        try {
+            return Json.MAPPER.writeValueAsString(m);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** A set of coordinates of one dimension: the listed ones, or all but the listed ones. */
@@ -375,13 +390,5 @@ public final class MatrixTasks implements TaskList {
             }
             return out;
         }
-    }
-
-    /** Distinct params named by the axes, in order (for callers that list them). */
-    public List<String> params() {
-        List<String> out = new ArrayList<>();
-        Set<String> seen = new HashSet<>();
-        for (MatrixAxis a : axes) if (seen.add(a.param)) out.add(a.param);
-        return out;
     }
 }

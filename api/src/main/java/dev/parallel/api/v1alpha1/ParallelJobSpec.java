@@ -49,7 +49,7 @@ public class ParallelJobSpec {
             + "use spec.command with spec.image and spec.gpu, and executor threads";
 
     @Required
-    @JsonPropertyDescription("tasks: the task list, from exactly one of items, range or configMapRef. Immutable.")
+    @JsonPropertyDescription("tasks: the task list, from exactly one of items, range, matrix or configMapRef. Immutable.")
     public TaskSource tasks;
 
     @JsonPropertyDescription("kernel: the built-in kernel each task runs (pi, primes, matmul, sleep). Exactly one of kernel or command.")

@@ -117,7 +117,7 @@ public final class ResultCollector implements Consumer<TaskResult> {
 
     public synchronized PartSummary summary(int part, long tasks, long millis, String executor, String note,
                                             String gpuUnavailable) {
-        String n = reduceError == null ? note : (note == null ? "" : note + "; ") + "reduce failed: " + reduceError;
+        String n = reduceError == null ? note : (note == null ? "" : note + "; ") + PartSummary.REDUCE_FAILED + reduceError;
         return new PartSummary(part, tasks, ok, failed, retries, partial, false, List.copyOf(failures),
                 failed > failures.size(), millis, executor, n, gpuUnavailable);
     }

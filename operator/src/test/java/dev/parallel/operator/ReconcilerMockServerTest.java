@@ -85,7 +85,8 @@ class ReconcilerMockServerTest {
         // Part 0 ran a=1 (b=x: 10, b=y: 20), part 1 a=2 (30, 40), each reduced per group as its pod does.
         pod("mock-sweep", "mock-sweep-0", 0, "Succeeded", Fixtures.summary(0, 2, 2, 0, "{\"groups\":{\"[\\\"x\\\"]\":10,\"[\\\"y\\\"]\":20}}"), 0);
         pod("mock-sweep", "mock-sweep-1", 1, "Succeeded", Fixtures.summary(1, 2, 2, 0, "{\"groups\":{\"[\\\"x\\\"]\":30,\"[\\\"y\\\"]\":40}}"), 0);
-        await().atMost(Duration.ofSeconds(30)).until(() -> get("mock-sweep").getStatus().phase == Phase.Succeeded);
+        await().atMost(Duration.ofSeconds(30)).until(() -> get("mock-sweep").getStatus() != null
+                && get("mock-sweep").getStatus().phase == Phase.Succeeded);
         var s = get("mock-sweep").getStatus();
         assertThat(Json.MAPPER.<com.fasterxml.jackson.databind.JsonNode>valueToTree(s.result).toString())
                 .isEqualTo("{\"groupBy\":[\"b\"],\"groups\":2,\"rowsKey\":\"mock-sweep-results/reduced.jsonl\"}");

@@ -1,7 +1,7 @@
 package dev.parallel.operator.gather;
 
-import dev.parallel.api.contract.PartSummary;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.parallel.api.contract.PartSummary;
 import dev.parallel.api.contract.PodContract;
 import dev.parallel.api.contract.Reducer;
 import dev.parallel.api.contract.Reduction;

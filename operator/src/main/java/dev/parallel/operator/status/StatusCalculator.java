@@ -24,9 +24,6 @@ import java.util.List;
 public final class StatusCalculator {
     private StatusCalculator() {}
 
-    /** How ResultCollector marks a part whose tasks' results did not all reduce. */
-    private static final String REDUCE_FAILED = "reduce failed: ";
-
     /** Why there is no Job yet, when the operator holds it back on purpose (MPI workers not Ready). */
     public record Waiting(String reason, String message) {}
 
@@ -63,7 +60,7 @@ public final class StatusCalculator {
                 reduceError = e.getMessage();
             }
             // A task's result the pod could not reduce (e.g. no spec.reduction.by field): the pod says so in its note.
-            int at = p.note() == null ? -1 : p.note().indexOf(REDUCE_FAILED);
+            int at = p.note() == null ? -1 : p.note().indexOf(PartSummary.REDUCE_FAILED);
             if (at >= 0 && reduceError == null) reduceError = "part " + p.part() + ": " + p.note().substring(at);
             if (p.failedTasks() != null) {
                 for (var f : p.failedTasks()) {
@@ -89,10 +86,10 @@ public final class StatusCalculator {
         JsonNode shown = finished;
         if (finished instanceof com.fasterxml.jackson.databind.node.ObjectNode o && reducer.reduction().grouped()) {
             // The rows live in the results ConfigMap; status keeps their count (and the best row), at constant size.
-            shown = o.deepCopy();
-            ((com.fasterxml.jackson.databind.node.ObjectNode) shown).remove("rows");
-            ((com.fasterxml.jackson.databind.node.ObjectNode) shown).put("rowsKey", resultsConfigMap == null ? Reducer.ROWS_KEY
-                    : resultsConfigMap + "/" + Reducer.ROWS_KEY);
+            var summary = o.deepCopy();
+            summary.remove("rows");
+            summary.put("rowsKey", resultsConfigMap == null ? Reducer.ROWS_KEY : resultsConfigMap + "/" + Reducer.ROWS_KEY);
+            shown = summary;
         }
         s.result = shown == null ? null : new AnyType(dev.parallel.api.contract.Json.MAPPER.convertValue(shown, Object.class));
         s.resultSummary = reducer.summary(finished);

@@ -36,7 +36,8 @@ public final class MatrixTasks implements TaskList {
     private final long[] dimSize;
     private final long[] stride;
     private final long combinations;
-    private final List<Box> boxes;
+    private final List<Box> boxes; // disjoint: for counting
+    private final List<Box> entries; // one per exclude entry (fewer): for membership
     private final long size;
     private final ObjectNode shared;
 
@@ -71,6 +72,7 @@ public final class MatrixTasks implements TaskList {
                 if (!b.isEmpty(dimSize)) raw.add(b);
             }
         }
+        entries = raw;
         boxes = disjoint(raw, dimSize);
         long excluded = 0;
         for (Box b : boxes) excluded += b.count(dimSize);
@@ -79,9 +81,9 @@ public final class MatrixTasks implements TaskList {
 
     /** The matrix's tasks; a matrix the API server would reject throws, naming the field. */
     public static MatrixTasks of(TaskMatrix m, ObjectNode shared) {
-        List<Problem> problems = problems(m);
+        List<Problem> problems = checks(m);
         if (!problems.isEmpty()) throw new IllegalArgumentException(problems.get(0).toString());
-        return new MatrixTasks(m, shared);
+        return new MatrixTasks(m, shared); // excludes that overlap in too many ways throw, naming the field
     }
 
     /** Number of combinations before exclude. */
@@ -131,9 +133,9 @@ public final class MatrixTasks implements TaskList {
     }
 
     private boolean excluded(long p) {
-        if (boxes.isEmpty()) return false;
+        if (entries.isEmpty()) return false;
         long[] d = digits(p);
-        for (Box b : boxes) if (b.contains(d)) return true;
+        for (Box b : entries) if (b.contains(d)) return true;
         return false;
     }
 
@@ -221,6 +223,19 @@ public final class MatrixTasks implements TaskList {
 
     /** The problems the API server's schema and CEL rules report, for the local runner and the operator. */
     public static List<Problem> problems(TaskMatrix m) {
+        List<Problem> p = checks(m);
+        if (m.exclude != null && p.isEmpty()) {
+            try {
+                new MatrixTasks(m, null); // entries that overlap in too many ways
+            } catch (IllegalArgumentException e) {
+                p.add(new Problem("spec.tasks.matrix.exclude", e.getMessage().substring(e.getMessage().indexOf(": ") + 2)));
+            }
+        }
+        return p;
+    }
+
+    /** Everything but the exclude entries' overlap, which only building the boxes finds. */
+    private static List<Problem> checks(TaskMatrix m) {
         List<Problem> p = new ArrayList<>();
         String f = "spec.tasks.matrix";
         if (m.axes == null || m.axes.isEmpty()) {
@@ -295,13 +310,6 @@ public final class MatrixTasks implements TaskList {
                         + "in an environment variable); use range axes or fewer, shorter values"));
             }
         }
-        if (m.exclude != null && p.isEmpty()) {
-            try {
-                new MatrixTasks(m, null); // entries that overlap in too many ways
-            } catch (IllegalArgumentException e) {
-                p.add(new Problem(f + ".exclude", e.getMessage().substring(e.getMessage().indexOf(": ") + 2)));
-            }
-        }
         return p;
     }
 
@@ -340,6 +348,30 @@ public final class MatrixTasks implements TaskList {
         }
 
         CoordSet complementOf() { return new CoordSet(!complement, coords); }
+
+        /** Whether the two sets share a member of 0..n-1; no allocation (the common case is a quick "no"). */
+        boolean overlaps(CoordSet o, long n) {
+            if (!complement && !o.complement) return common(coords, o.coords) > 0;
+            if (!complement) return coords.length > common(coords, o.coords);
+            if (!o.complement) return o.coords.length > common(o.coords, coords);
+            return n > coords.length + o.coords.length - common(coords, o.coords);
+        }
+
+        private static int common(long[] a, long[] b) {
+            int n = 0;
+            for (int i = 0, j = 0; i < a.length && j < b.length; ) {
+                if (a[i] == b[j]) {
+                    n++;
+                    i++;
+                    j++;
+                } else if (a[i] < b[j]) {
+                    i++;
+                } else {
+                    j++;
+                }
+            }
+            return n;
+        }
     }
 
     /** A product of coordinate sets: the combinations one exclude entry (or a piece of it) drops. */
@@ -374,6 +406,7 @@ public final class MatrixTasks implements TaskList {
 
         /** This box minus another, as disjoint boxes (at most one per dimension). */
         List<Box> minus(Box o, long[] n) {
+            for (int k = 0; k < sets.length; k++) if (!sets[k].overlaps(o.sets[k], n[k])) return List.of(this);
             CoordSet[] common = new CoordSet[sets.length];
             for (int k = 0; k < sets.length; k++) {
                 common[k] = sets[k].intersect(o.sets[k]);

@@ -23,7 +23,8 @@ class CrdUpToDateTest {
     void crdCarriesTheRulesUsersRelyOn() throws Exception {
         String crd = Files.readString(Path.of("../crds", FILE));
         assertThat(crd).contains("shortNames:\n    - \"pj\"", "categories:\n    - \"all\"",
-                "spec.tasks must set exactly one of items, range or configMapRef",
+                "spec.tasks must set exactly one of items, range, matrix",
+                "x-kubernetes-int-or-string: true",
                 "spec.tasks is immutable", "subresources:\n      status: {}");
     }
 }

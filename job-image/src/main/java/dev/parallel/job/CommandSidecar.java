@@ -42,7 +42,7 @@ public final class CommandSidecar {
         Path results = Path.of(c.resultsFile());
         if (results.getParent() != null) Files.createDirectories(results.getParent());
         try (Writer w = Files.newBufferedWriter(results, StandardCharsets.UTF_8)) {
-            ResultCollector collector = new ResultCollector(c.reduce(), w, stdout);
+            ResultCollector collector = new ResultCollector(c.reduce(), tasks, w, stdout);
             boolean[] seen = new boolean[tasks.size()];
             int remaining = tasks.size();
             while (remaining > 0) {

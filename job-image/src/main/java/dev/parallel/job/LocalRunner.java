@@ -2,6 +2,7 @@ package dev.parallel.job;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.parallel.api.contract.Reducer;
+import dev.parallel.api.contract.Reduction;
 import dev.parallel.api.tasks.Partition;
 import dev.parallel.api.tasks.SpecTasks;
 import dev.parallel.api.tasks.Task;
@@ -29,7 +30,7 @@ import java.util.List;
  */
 public final class LocalRunner {
     /** What a local run produced. */
-    public record Outcome(long tasks, long ok, long failed, JsonNode result, long millis) {}
+    public record Outcome(long tasks, long ok, long failed, JsonNode result, String summary, long millis) {}
 
     private final PrintStream progressOut;
     private final boolean terminal;
@@ -50,7 +51,7 @@ public final class LocalRunner {
                 : s.threadsPerPod != null ? s.threadsPerPod : CpuLimit.available();
         ExecOptions opts = new ExecOptions(workers, s.retriesOrDefault(),
                 s.taskTimeoutSeconds == null ? 0 : s.taskTimeoutSeconds);
-        Reducer reducer = new Reducer(s.reduceOrDefault());
+        Reducer reducer = new Reducer(Reduction.of(s));
         long t0 = System.nanoTime();
         long ok = 0, failed = 0;
         JsonNode reduced = null;
@@ -63,7 +64,7 @@ public final class LocalRunner {
                     Executors.Choice choice = Executors.forPart(kind, s.kernel, s.command, opts,
                             s.gpu == null ? GpuSpec.Fallback.FAIL : s.gpu.fallbackOrDefault());
                     if (choice.fallbackLine() != null && part == 0) progressOut.println("warning: " + choice.fallbackLine());
-                    ResultCollector c = new ResultCollector(s.reduceOrDefault(), out, null);
+                    ResultCollector c = new ResultCollector(reducer.reduction(), tasks, out, null);
                     progress.current = c;
                     try (TaskExecutor ex = choice.executor()) { // each part its own pool, as each pod has
                         ex.run(tasks, c);
@@ -72,6 +73,7 @@ public final class LocalRunner {
                     progress.current = null;
                     ok += c.ok();
                     failed += c.failed();
+                    if (c.reduceError() != null) progressOut.println("warning: part " + part + ": reduce failed: " + c.reduceError());
                     try {
                         reduced = reducer.merge(reduced, c.partial());
                     } catch (IllegalArgumentException e) { // results that do not reduce: say so, keep the counts
@@ -82,7 +84,8 @@ public final class LocalRunner {
                 progress.finish();
             }
         }
-        return new Outcome(list.size(), ok, failed, Reducer.finish(reduced), (System.nanoTime() - t0) / 1_000_000);
+        JsonNode result = reducer.finished(reduced);
+        return new Outcome(list.size(), ok, failed, result, reducer.summary(result), (System.nanoTime() - t0) / 1_000_000);
     }
 
     /** A bar redrawn in place on a terminal, a plain line every 5 s otherwise. */

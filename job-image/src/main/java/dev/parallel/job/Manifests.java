@@ -38,7 +38,11 @@ public final class Manifests {
             if (e.getCause() instanceof com.fasterxml.jackson.core.exc.StreamReadException bad) {
                 throw new InvalidManifest(List.of(file + ": not valid YAML: " + bad.getOriginalMessage()));
             }
-            throw new InvalidManifest(List.of(path(e) + ": " + e.getOriginalMessage().lines().findFirst().orElse("")));
+            String why = e.getOriginalMessage().lines().findFirst().orElse("");
+            if (why.contains("IntOrString")) { // a matrix value or exclude entry that is neither
+                why = "must be an integer or a string: write fractional numbers (and true/false) quoted, e.g. \"0.01\"";
+            }
+            throw new InvalidManifest(List.of(path(e) + ": " + why));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new InvalidManifest(List.of(file + ": not valid YAML: " + e.getOriginalMessage()));
         }

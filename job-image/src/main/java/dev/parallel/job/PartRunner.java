@@ -54,7 +54,7 @@ public final class PartRunner {
         }, "pj-sigterm");
         Runtime.getRuntime().addShutdownHook(onSigterm);
         try (Writer w = Files.newBufferedWriter(results, StandardCharsets.UTF_8)) {
-            ResultCollector collector = new ResultCollector(c.reduce(), w, stdout);
+            ResultCollector collector = new ResultCollector(c.reduce(), tasks, w, stdout);
             executor.run(tasks, collector);
             long millis = (System.nanoTime() - t0) / 1_000_000;
             PartSummary summary = collector.summary(c.partIndex(), tasks.size(), millis, executor.name(), null,

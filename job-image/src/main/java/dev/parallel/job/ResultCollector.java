@@ -6,13 +6,16 @@ import dev.parallel.api.contract.Json;
 import dev.parallel.api.contract.PartSummary;
 import dev.parallel.api.contract.PodContract;
 import dev.parallel.api.contract.Reducer;
+import dev.parallel.api.contract.Reduction;
 import dev.parallel.api.contract.TaskResult;
+import dev.parallel.api.tasks.Task;
 import dev.parallel.api.v1alpha1.ReduceOp;
 import java.io.PrintStream;
 import java.io.Writer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.LongFunction;
 
 /**
  * Receives every task's final result (thread-safe): writes it as a JSON line, folds it into the
@@ -23,6 +26,7 @@ public final class ResultCollector implements Consumer<TaskResult> {
     static final int MAX_FAILED_KEPT = 200;
 
     private final Reducer reducer;
+    private final LongFunction<Task> taskOf;
     private final Writer resultsFile;
     private final PrintStream logLines;
     private JsonNode partial;
@@ -34,9 +38,26 @@ public final class ResultCollector implements Consumer<TaskResult> {
 
     /** @param resultsFile where result lines go (may be null); @param logLines stdout for the operator (may be null) */
     public ResultCollector(ReduceOp reduce, Writer resultsFile, PrintStream logLines) {
+        this(Reduction.of(reduce), (LongFunction<Task>) null, resultsFile, logLines);
+    }
+
+    /** @param tasks the tasks whose results arrive, contiguous by index: argmin and groupBy read their parameters */
+    public ResultCollector(Reduction reduce, List<Task> tasks, Writer resultsFile, PrintStream logLines) {
+        this(reduce, byIndex(tasks), resultsFile, logLines);
+    }
+
+    private ResultCollector(Reduction reduce, LongFunction<Task> taskOf, Writer resultsFile, PrintStream logLines) {
         this.reducer = new Reducer(reduce);
+        this.taskOf = taskOf;
         this.resultsFile = resultsFile;
         this.logLines = logLines;
+    }
+
+    /** A block's task by its index (blocks and sub-lists are contiguous runs of indices). */
+    static LongFunction<Task> byIndex(List<Task> tasks) {
+        if (tasks == null || tasks.isEmpty()) return i -> null;
+        long first = tasks.get(0).index();
+        return i -> i >= first && i - first < tasks.size() ? tasks.get((int) (i - first)) : null;
     }
 
     @Override
@@ -60,9 +81,10 @@ public final class ResultCollector implements Consumer<TaskResult> {
         if (r.ok()) {
             ok++;
             try {
-                partial = reducer.addValue(partial, r.value());
+                Task t = reducer.reduction().needsParams() && taskOf != null ? taskOf.apply(r.index()) : null;
+                partial = reducer.add(partial, r, t == null ? null : t.params());
             } catch (IllegalArgumentException e) {
-                reduceError = e.getMessage();
+                if (reduceError == null) reduceError = e.getMessage();
             }
         } else {
             failed++;
@@ -86,13 +108,16 @@ public final class ResultCollector implements Consumer<TaskResult> {
 
     public synchronized JsonNode partial() { return partial; }
 
+    /** The first task result that did not reduce, and why (null: all did). */
+    public synchronized String reduceError() { return reduceError; }
+
     public PartSummary summary(int part, long tasks, long millis, String executor, String note) {
         return summary(part, tasks, millis, executor, note, null);
     }
 
     public synchronized PartSummary summary(int part, long tasks, long millis, String executor, String note,
                                             String gpuUnavailable) {
-        String n = reduceError == null ? note : (note == null ? "" : note + "; ") + "reduce failed: " + reduceError;
+        String n = reduceError == null ? note : (note == null ? "" : note + "; ") + PartSummary.REDUCE_FAILED + reduceError;
         return new PartSummary(part, tasks, ok, failed, retries, partial, false, List.copyOf(failures),
                 failed > failures.size(), millis, executor, n, gpuUnavailable);
     }

@@ -78,4 +78,37 @@ class CommandSidecarTest {
             if (r.ok()) assertThat(remote.get("value")).isEqualTo(r.value());
         }
     }
+
+    /** A sweep in a user's image: the env files carry the matrix params, the sidecar's partial names the winner. */
+    @Test
+    void aSweepInTheUsersImageReducesToTheWinningCombination() throws Exception {
+        String command = "echo \"{\\\"score\\\": $(( TASK_PARAM_A * 10 + ${#TASK_PARAM_B} ))}\"";
+        Map<String, String> env = Map.of(PodContract.COMMAND, command,
+                PodContract.MATRIX, "{\"axes\":[{\"param\":\"a\",\"values\":[1,3,2]},{\"param\":\"b\",\"values\":[\"x\",\"it's\"]}]}",
+                PodContract.PARTS, "1", PodContract.PART_INDEX, "0", PodContract.THREADS, "2",
+                PodContract.REDUCE, "argmax", PodContract.REDUCE_BY, "score",
+                PodContract.RESULTS_FILE, dir.resolve("results.jsonl").toString(), PodContract.SUMMARY_FILE, dir.resolve("unused").toString());
+        WorkerConfig c = PodContract.fromEnv(env);
+        Path run = dir.resolve("run");
+        var sidecar = CompletableFuture.supplyAsync(() -> {
+            try {
+                return CommandSidecar.run(c, run, new PrintStream(new ByteArrayOutputStream()));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", dev.parallel.api.contract.CommandInImage.RUNNER);
+        pb.environment().putAll(env);
+        pb.environment().put("PJ_RUN_DIR", run.toString());
+        pb.environment().put("PJ_TERMINATION_LOG", dir.resolve("termination-log").toString());
+        Process runner = pb.inheritIO().start();
+        assertThat(runner.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(runner.exitValue()).isZero();
+        assertThat(sidecar.get(10, TimeUnit.SECONDS)).isZero();
+        PartSummary s = PartSummary.decode(Files.readString(dir.resolve("termination-log")));
+        assertThat(s.ok()).isEqualTo(6);
+        // a=3 with b="it's" (4 characters): 34, the highest score.
+        assertThat(s.partial().toString()).isEqualTo("{\"value\":34,\"index\":3,\"id\":\"a=3,b=it's\","
+                + "\"params\":{\"a\":3,\"b\":\"it's\"}}");
+    }
 }

@@ -25,7 +25,7 @@ class ManifestsTest {
 
     @Test
     void examplesAreValid() throws Exception {
-        try (var files = Files.list(Path.of("../k8s-examples"))) {
+        try (var files = Files.walk(Path.of("../k8s-examples"))) {
             for (Path p : files.filter(x -> x.toString().endsWith(".yaml")).toList()) {
                 assertThat(Manifests.read(p).getSpec()).as(p.toString()).isNotNull();
             }
@@ -53,5 +53,29 @@ class ManifestsTest {
                 .isEqualTo("spec.resources.limits.cpu: must be a quantity such as 500m, 2 or 1Gi, got \"lots\"");
         assertThat(invalid(head + "spec:\n  kernel: pi\n  executor: cuda\n  tasks: {range: {start: 0, end: 2}}\n").problems)
                 .singleElement().asString().startsWith("spec.gpu: executor: cuda requires spec.gpu");
+    }
+
+    @Test
+    void sweepMistakesNameTheFieldAndTheFix() throws Exception {
+        String head = "apiVersion: parallel.dev/v1alpha1\nkind: ParallelJob\nmetadata: {name: x}\nspec:\n  command: echo\n";
+        assertThat(invalid(head + "  tasks: {matrix: {axes: [{param: lr, values: [0.1, \"0.01\"]}]}}\n").problems).singleElement()
+                .asString().isEqualTo("spec.tasks.matrix.axes[0].values[0]: must be an integer or a string: write fractional "
+                        + "numbers (and true/false) quoted, e.g. \"0.01\"");
+        assertThat(invalid(head + "  tasks: {matrix: {axes: [{param: a, values: [1]}], exclude: [{b: 1}]}}\n"
+                + "  reduction: {op: argmin, groupBy: [c]}\n").problems).containsExactly(
+                "spec.tasks.matrix.exclude[0].b: is not a param of any axis; name only params of spec.tasks.matrix.axes",
+                "spec.reduction.groupBy: 'c' is not a param of spec.tasks.matrix.axes");
+        assertThat(invalid(head + "  tasks: {matrix: {axes: [{param: a, values: [1]}]}}\n  reduce: sum\n  reduction: {op: sum}\n")
+                .problems).singleElement().asString().startsWith("spec.reduction: set at most one of spec.reduce");
+    }
+
+    /** The local runner names the same winner the cluster does (SweepE2ETest checks both against a plain computation). */
+    @Test
+    void theLocalRunnerNamesTheSweepsWinner() throws Exception {
+        var out = new java.io.PrintStream(java.io.OutputStream.nullOutputStream());
+        var outcome = new LocalRunner(out, false).run(Manifests.read(Path.of("../k8s-examples/sweep.yaml")), null, null, null, null);
+        assertThat(outcome.tasks()).isEqualTo(45);
+        assertThat(outcome.ok()).isEqualTo(45);
+        assertThat(outcome.summary()).isEqualTo("best: lr=0.01 batch=64 seed=2, loss=0.183");
     }
 }

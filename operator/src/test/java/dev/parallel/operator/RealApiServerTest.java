@@ -95,8 +95,30 @@ class RealApiServerTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
-            two task sources | kernel: pi\\ntasks: {range: {start: 0, end: 2}, items: [{a: 1}]} | spec.tasks must set exactly one of items, range or configMapRef
-            no task source   | kernel: pi\\ntasks: {} | spec.tasks must set exactly one of items, range or configMapRef
+            two task sources | kernel: pi\\ntasks: {range: {start: 0, end: 2}, items: [{a: 1}]} | spec.tasks must set exactly one of items, range, matrix or configMapRef
+            no task source   | kernel: pi\\ntasks: {} | spec.tasks must set exactly one of items, range, matrix or configMapRef
+            range and matrix | kernel: pi\\ntasks: {range: {start: 0, end: 2}, matrix: {axes: [{param: a, values: [1]}]}} | spec.tasks must set exactly one of items, range, matrix or configMapRef
+            matrix without axes | command: echo\\ntasks: {matrix: {axes: []}} | spec.tasks.matrix.axes in body should have at least 1 items
+            matrix axes missing | command: echo\\ntasks: {matrix: {}} | spec.tasks.matrix.axes: Required value
+            matrix duplicate param | command: echo\\ntasks: {matrix: {axes: [{param: a, values: [1]}, {param: a, values: [2]}]}} | spec.tasks.matrix.axes: each param may appear on one axis only
+            matrix empty values | command: echo\\ntasks: {matrix: {axes: [{param: a, values: []}]}} | spec.tasks.matrix.axes[0].values in body should have at least 1 items
+            matrix values and range | command: echo\\ntasks: {matrix: {axes: [{param: a, values: [1], range: {start: 0, end: 2}}]}} | set exactly one of values (a list) or range ({start, end, step}) on each axis
+            matrix neither values nor range | command: echo\\ntasks: {matrix: {axes: [{param: a}]}} | set exactly one of values (a list) or range ({start, end, step}) on each axis
+            matrix bad param name | command: echo\\ntasks: {matrix: {axes: [{param: 1a, values: [1]}]}} | spec.tasks.matrix.axes[0].param in body should match
+            matrix fractional unquoted | command: echo\\ntasks: {matrix: {axes: [{param: lr, values: [0.1]}]}} | must be of type integer,string
+            matrix empty range | command: echo\\ntasks: {matrix: {axes: [{param: a, range: {start: 5, end: 5}}]}} | range.end must be greater than range.start
+            matrix huge range | command: echo\\ntasks: {matrix: {axes: [{param: a, range: {start: 0, end: 9000000000000000000}}]}} | range.start, range.end and range.step must be within -10^15..10^15
+            matrix too many combinations | command: echo\\ntasks: {matrix: {axes: [{param: a, range: {start: 0, end: 1000}}, {param: b, range: {start: 0, end: 1000}}, {param: c, range: {start: 0, end: 101}}]}} | spec.tasks.matrix: at most 100,000,000 combinations
+            matrix too many axes | command: echo\\ntasks: {matrix: {axes: [{param: a, values: [1]}, {param: b, values: [1]}, {param: c, values: [1]}, {param: d, values: [1]}, {param: e, values: [1]}, {param: f, values: [1]}, {param: g, values: [1]}, {param: h, values: [1]}, {param: i, values: [1]}]}} | spec.tasks.matrix.axes: Too many: 9: must have at most 8 items
+            matrix zipWith unknown | command: echo\\ntasks: {matrix: {axes: [{param: a, values: [1]}, {param: b, values: [2], zipWith: c}]}} | zipWith must name the param of another axis, one without zipWith
+            matrix zipWith itself | command: echo\\ntasks: {matrix: {axes: [{param: a, values: [1], zipWith: a}]}} | zipWith must name the param of another axis, one without zipWith
+            matrix zipWith other length | command: echo\\ntasks: {matrix: {axes: [{param: a, values: [1, 2]}, {param: b, range: {start: 0, end: 3}, zipWith: a}]}} | an axis with zipWith must have as many values as the axis it zips with
+            matrix exclude unknown param | command: echo\\ntasks: {matrix: {axes: [{param: a, values: [1, 2]}], exclude: [{b: 1}]}} | spec.tasks.matrix.exclude: an entry names a param that is not on any axis
+            matrix exclude empty entry | command: echo\\ntasks: {matrix: {axes: [{param: a, values: [1, 2]}], exclude: [{}]}} | an empty entry would exclude every combination
+            reduce and reduction | command: echo\\ntasks: {range: {start: 0, end: 3}}\\nreduce: sum\\nreduction: {op: sum} | set at most one of spec.reduce (an op, e.g. sum) or spec.reduction
+            reduction unknown op | command: echo\\ntasks: {range: {start: 0, end: 3}}\\nreduction: {op: median} | spec.reduction.op: Unsupported value: "median"
+            reduction without op | command: echo\\ntasks: {range: {start: 0, end: 3}}\\nreduction: {by: loss} | spec.reduction.op: Required value
+            reduction groupBy unknown | command: echo\\ntasks: {matrix: {axes: [{param: a, values: [1]}]}}\\nreduction: {op: sum, groupBy: [b]} | spec.reduction.groupBy: name params of spec.tasks.matrix.axes
             kernel and command | kernel: pi\\ncommand: echo\\ntasks: {range: {start: 0, end: 2}} | set exactly one of spec.kernel (a built-in kernel) or spec.command
             neither kernel nor command | tasks: {range: {start: 0, end: 2}} | set exactly one of spec.kernel (a built-in kernel) or spec.command
             pods and tasksPerPod | kernel: pi\\ntasks: {range: {start: 0, end: 2}}\\npods: 2\\ntasksPerPod: 1 | set at most one of spec.pods or spec.tasksPerPod
@@ -123,6 +145,22 @@ class RealApiServerTest {
         String yaml = spec.replace("\\n", "\n");
         assertThatThrownBy(() -> createRaw(name.replace(' ', '-'), yaml))
                 .isInstanceOf(KubernetesClientException.class).hasMessageContaining(message);
+    }
+
+    /** The sweep examples are accepted, their stored size does not grow with the combinations, and their Job is valid. */
+    @Test
+    void sweepExamplesAreAcceptedAtConstantSize() throws Exception {
+        for (String file : new String[] {"../k8s-examples/sweep.yaml", "../k8s-examples/large/sweep-10m.yaml"}) {
+            ParallelJob pj;
+            try (var in = new FileInputStream(file)) {
+                pj = client.resources(ParallelJob.class).load(in).item();
+            }
+            ParallelJob created = client.resources(ParallelJob.class).inNamespace("ns1").resource(pj).create();
+            assertThat(dev.parallel.api.contract.Json.MAPPER.writeValueAsString(created).length()).as(file).isLessThan(2500);
+            var plan = Planner.plan(created, null);
+            client.batch().v1().jobs().inNamespace("ns1").resource(WorkerJob.build(created, plan, Fixtures.SETTINGS)).create();
+            assertThat(plan.tasks()).isEqualTo(file.contains("10m") ? 10_000_000L : 45L);
+        }
     }
 
     @Test

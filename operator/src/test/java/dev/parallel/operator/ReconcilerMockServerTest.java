@@ -77,6 +77,27 @@ class ReconcilerMockServerTest {
     }
 
     @Test
+    void aGroupedSweepWritesOneRowPerGroupToTheResultsConfigMap() {
+        apply("mock-sweep", "command: echo\ntasks: {matrix: {axes: [{param: a, values: [1, 2]}, {param: b, values: [x, y]}]}}\n"
+                + "pods: 2\nreduction: {op: sum, groupBy: [b]}\n");
+        await().atMost(Duration.ofSeconds(30)).until(
+                () -> client.batch().v1().jobs().inNamespace("ns1").withName("mock-sweep").get(), j -> j != null);
+        // Part 0 ran a=1 (b=x: 10, b=y: 20), part 1 a=2 (30, 40), each reduced per group as its pod does.
+        pod("mock-sweep", "mock-sweep-0", 0, "Succeeded", Fixtures.summary(0, 2, 2, 0, "{\"groups\":{\"[\\\"x\\\"]\":10,\"[\\\"y\\\"]\":20}}"), 0);
+        pod("mock-sweep", "mock-sweep-1", 1, "Succeeded", Fixtures.summary(1, 2, 2, 0, "{\"groups\":{\"[\\\"x\\\"]\":30,\"[\\\"y\\\"]\":40}}"), 0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> get("mock-sweep").getStatus() != null
+                && get("mock-sweep").getStatus().phase == Phase.Succeeded);
+        var s = get("mock-sweep").getStatus();
+        assertThat(Json.MAPPER.<com.fasterxml.jackson.databind.JsonNode>valueToTree(s.result).toString())
+                .isEqualTo("{\"groupBy\":[\"b\"],\"groups\":2,\"rowsKey\":\"mock-sweep-results/reduced.jsonl\"}");
+        assertThat(s.resultSummary).isEqualTo("2 groups by b");
+        var results = client.configMaps().inNamespace("ns1").withName("mock-sweep-results").get();
+        assertThat(results.getData().get("reduced.jsonl")).isEqualTo("{\"group\":{\"b\":\"x\"},\"sum\":40}\n"
+                + "{\"group\":{\"b\":\"y\"},\"sum\":60}\n");
+        assertThat(results.getData()).containsEntry("reduced-truncated", "false").containsKeys("part-00000", "part-00001");
+    }
+
+    @Test
     void suspendFlipsTheJob() {
         apply("mock-suspend", "kernel: sleep\nparams: {millis: 1}\ntasks: {range: {start: 0, end: 2}}\n");
         await().atMost(Duration.ofSeconds(30)).until(

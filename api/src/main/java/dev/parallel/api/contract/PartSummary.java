@@ -31,6 +31,8 @@ public record PartSummary(
         String gpuUnavailable) {
 
     public static final int MAX_BYTES = 4096;
+    /** Starts the part of {@code note} that says a task's result could not be reduced, and why. */
+    public static final String REDUCE_FAILED = "reduce failed: ";
 
     /** A failed task in a summary. */
     public record FailedTask(String id, String reason) {}

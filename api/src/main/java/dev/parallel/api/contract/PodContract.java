@@ -6,6 +6,7 @@ import dev.parallel.api.v1alpha1.ExecutorKind;
 import dev.parallel.api.v1alpha1.GpuSpec;
 import dev.parallel.api.v1alpha1.Kernel;
 import dev.parallel.api.v1alpha1.ReduceOp;
+import dev.parallel.api.v1alpha1.TaskMatrix;
 import dev.parallel.api.v1alpha1.TaskRange;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -22,6 +23,8 @@ public final class PodContract {
     public static final String PARAMS = "PJ_PARAMS";
     public static final String TASKS_FILE = "PJ_TASKS_FILE";
     public static final String RANGE = "PJ_RANGE";
+    /** spec.tasks.matrix as JSON; each pod decodes its own tasks from it. */
+    public static final String MATRIX = "PJ_MATRIX";
     public static final String PARTS = "PJ_PARTS";
     /** Set by Kubernetes for Indexed Jobs; the part this pod runs. */
     public static final String PART_INDEX = "JOB_COMPLETION_INDEX";
@@ -30,6 +33,10 @@ public final class PodContract {
     public static final String RETRIES = "PJ_RETRIES";
     public static final String TASK_TIMEOUT_SECONDS = "PJ_TASK_TIMEOUT_SECONDS";
     public static final String REDUCE = "PJ_REDUCE";
+    /** spec.reduction.by: the result field the op reads. */
+    public static final String REDUCE_BY = "PJ_REDUCE_BY";
+    /** spec.reduction.groupBy, comma-separated. */
+    public static final String GROUP_BY = "PJ_GROUP_BY";
     public static final String RESULTS_FILE = "PJ_RESULTS_FILE";
     public static final String SUMMARY_FILE = "PJ_SUMMARY_FILE";
 
@@ -81,12 +88,15 @@ public final class PodContract {
         if (c.params() != null && !c.params().isEmpty()) env.put(PARAMS, c.params().toString());
         if (c.tasksFile() != null) env.put(TASKS_FILE, c.tasksFile());
         if (c.range() != null) env.put(RANGE, write(c.range()));
+        if (c.matrix() != null) env.put(MATRIX, write(c.matrix()));
         env.put(PARTS, Integer.toString(c.parts()));
         env.put(EXECUTOR, c.executor().value());
         if (c.threads() > 0) env.put(THREADS, Integer.toString(c.threads()));
         if (c.retries() > 0) env.put(RETRIES, Integer.toString(c.retries()));
         if (c.taskTimeoutSeconds() > 0) env.put(TASK_TIMEOUT_SECONDS, Integer.toString(c.taskTimeoutSeconds()));
-        env.put(REDUCE, c.reduce().value());
+        env.put(REDUCE, c.reduce().op().value());
+        if (c.reduce().by() != null) env.put(REDUCE_BY, c.reduce().by());
+        if (c.reduce().grouped()) env.put(GROUP_BY, String.join(",", c.reduce().groupBy()));
         if (c.resultsFile() != null) env.put(RESULTS_FILE, c.resultsFile());
         if (c.summaryFile() != null) env.put(SUMMARY_FILE, c.summaryFile());
         if (c.gpuFallback() != null) env.put(GPU_FALLBACK, c.gpuFallback().value());
@@ -102,8 +112,9 @@ public final class PodContract {
         }
         String tasksFile = env.get(TASKS_FILE);
         String range = env.get(RANGE);
-        if ((tasksFile == null) == (range == null)) {
-            throw new IllegalArgumentException("set exactly one of " + TASKS_FILE + " or " + RANGE);
+        String matrix = env.get(MATRIX);
+        if ((tasksFile != null ? 1 : 0) + (range != null ? 1 : 0) + (matrix != null ? 1 : 0) != 1) {
+            throw new IllegalArgumentException("set exactly one of " + TASKS_FILE + ", " + RANGE + " or " + MATRIX);
         }
         try {
             return new WorkerConfig(
@@ -112,18 +123,21 @@ public final class PodContract {
                     env.containsKey(PARAMS) ? (ObjectNode) Json.MAPPER.readTree(env.get(PARAMS)) : null,
                     tasksFile,
                     range == null ? null : Json.MAPPER.readValue(range, TaskRange.class),
+                    matrix == null ? null : Json.MAPPER.readValue(matrix, TaskMatrix.class),
                     intVar(env, PARTS, 1),
                     intVar(env, PART_INDEX, 0),
                     ExecutorKind.of(env.getOrDefault(EXECUTOR, ExecutorKind.THREADS.value())),
                     intVar(env, THREADS, 0),
                     intVar(env, RETRIES, 0),
                     intVar(env, TASK_TIMEOUT_SECONDS, 0),
-                    ReduceOp.of(env.getOrDefault(REDUCE, ReduceOp.SUM.value())),
+                    new Reduction(ReduceOp.of(env.getOrDefault(REDUCE, ReduceOp.SUM.value())), env.get(REDUCE_BY),
+                            env.containsKey(GROUP_BY) ? java.util.List.of(env.get(GROUP_BY).split(",")) : null),
                     env.getOrDefault(RESULTS_FILE, DEFAULT_RESULTS_FILE),
                     env.getOrDefault(SUMMARY_FILE, DEFAULT_SUMMARY_FILE),
                     env.containsKey(GPU_FALLBACK) ? GpuSpec.Fallback.of(env.get(GPU_FALLBACK)) : null);
         } catch (JsonProcessingException | ClassCastException e) {
-            throw new IllegalArgumentException("malformed " + (range != null ? RANGE + " or " : "") + PARAMS
+            throw new IllegalArgumentException("malformed " + (range != null ? RANGE + " or " : "")
+                    + (matrix != null ? MATRIX + " or " : "") + PARAMS
                     + ": " + e.getMessage());
         }
     }

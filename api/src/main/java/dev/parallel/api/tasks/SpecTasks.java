@@ -39,6 +39,7 @@ public final class SpecTasks {
         TaskSource t = spec.tasks;
         if (t.items != null) return TaskList.ofItems(items(t), shared);
         if (t.range != null) return TaskList.ofRange(t.range, shared);
+        if (t.matrix != null) return TaskList.ofMatrix(t.matrix, shared);
         if (configMapText == null) throw new IOException("spec.tasks.configMapRef: the ConfigMap's content is needed");
         return TaskList.ofJsonLines(new StringReader(configMapText), shared);
     }

@@ -60,6 +60,11 @@ public interface TaskList {
         };
     }
 
+    /** One task per combination of the matrix's axes, decoded from its index (MatrixTasks). */
+    static TaskList ofMatrix(dev.parallel.api.v1alpha1.TaskMatrix matrix, ObjectNode shared) {
+        return MatrixTasks.of(matrix, shared);
+    }
+
     /** Tasks as JSON lines (one object per line; blank lines and lines starting with # are skipped). */
     static TaskList ofJsonLines(Reader reader, ObjectNode shared) throws IOException {
         List<ObjectNode> items = new ArrayList<>();

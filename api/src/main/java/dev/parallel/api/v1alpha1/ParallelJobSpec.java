@@ -35,6 +35,11 @@ import java.util.Map;
         message = ParallelJobSpec.CUDA_NEEDS_GPU)
 @ValidationRule(value = "!has(self.executor) || self.executor != 'cuda' || (has(self.kernel) && (self.kernel == 'pi' || self.kernel == 'matmul'))",
         message = ParallelJobSpec.CUDA_KERNELS)
+@ValidationRule(value = "!(has(self.reduce) && has(self.reduction))",
+        message = "set at most one of spec.reduce (an op, e.g. sum) or spec.reduction ({op, by, groupBy})")
+@ValidationRule(value = "!has(self.reduction) || !has(self.reduction.groupBy) || !has(self.tasks.matrix) "
+        + "|| self.reduction.groupBy.all(g, self.tasks.matrix.axes.exists(a, a.param == g))",
+        message = "spec.reduction.groupBy: name params of spec.tasks.matrix.axes")
 @ValidationRule(value = "self.tasks == oldSelf.tasks", message = "spec.tasks is immutable: create a new ParallelJob to run other tasks")
 public class ParallelJobSpec {
     // Messages shared by the CEL rules above and SpecValidator (the local runner has no API server).
@@ -44,7 +49,7 @@ public class ParallelJobSpec {
             + "use spec.command with spec.image and spec.gpu, and executor threads";
 
     @Required
-    @JsonPropertyDescription("tasks: the task list, from exactly one of items, range or configMapRef. Immutable.")
+    @JsonPropertyDescription("tasks: the task list, from exactly one of items, range, matrix or configMapRef. Immutable.")
     public TaskSource tasks;
 
     @JsonPropertyDescription("kernel: the built-in kernel each task runs (pi, primes, matmul, sleep). Exactly one of kernel or command.")
@@ -118,9 +123,14 @@ public class ParallelJobSpec {
     @JsonPropertyDescription("suspend: true stops the pods (running tasks are lost and rerun on resume); false resumes.")
     public Boolean suspend;
 
-    @JsonPropertyDescription("reduce: how task results combine: sum (default for kernels), min, max, collect (all results, "
-            + "size-capped), none (default for commands).")
+    @JsonPropertyDescription("reduce: how task results combine: sum (default for kernels), min, max, mean, count, collect "
+            + "(all results, size-capped), argmin, argmax (the winning task), none (default for commands). For a field of "
+            + "the results or per-group rows use spec.reduction instead.")
     public ReduceOp reduce;
+
+    @JsonPropertyDescription("reduction: reduce one field of each task's result, optionally per group of parameters, "
+            + "e.g. {op: argmin, by: loss} or {op: mean, by: loss, groupBy: [batch]}. At most one of reduce or reduction.")
+    public ReductionSpec reduction;
 
     @JsonPropertyDescription("gpu: GPUs for each pod that runs tasks (with executor: mpi, each worker pod).")
     public GpuSpec gpu;

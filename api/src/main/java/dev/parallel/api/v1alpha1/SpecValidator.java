@@ -33,10 +33,12 @@ public final class SpecValidator {
         }
         TaskSource t = s.tasks;
         if (t == null) {
-            p.add(new Problem("spec.tasks", "is required: set one of items, range or configMapRef"));
+            p.add(new Problem("spec.tasks", "is required: set one of items, range, matrix or configMapRef"));
         } else {
-            int sources = (t.items != null ? 1 : 0) + (t.range != null ? 1 : 0) + (t.configMapRef != null ? 1 : 0);
-            if (sources != 1) p.add(new Problem("spec.tasks", "set exactly one of items, range or configMapRef"));
+            int sources = (t.items != null ? 1 : 0) + (t.range != null ? 1 : 0) + (t.matrix != null ? 1 : 0)
+                    + (t.configMapRef != null ? 1 : 0);
+            if (sources != 1) p.add(new Problem("spec.tasks", "set exactly one of items, range, matrix or configMapRef"));
+            if (t.matrix != null) p.addAll(dev.parallel.api.tasks.MatrixTasks.problems(t.matrix));
             if (t.items != null && t.items.isEmpty()) p.add(new Problem("spec.tasks.items", "must not be empty"));
             if (t.items != null && t.items.size() > TaskSource.MAX_ITEMS) {
                 p.add(new Problem("spec.tasks.items", "at most " + TaskSource.MAX_ITEMS
@@ -50,6 +52,19 @@ public final class SpecValidator {
             }
             if (t.configMapRef != null && (t.configMapRef.name == null || t.configMapRef.name.isBlank())) {
                 p.add(new Problem("spec.tasks.configMapRef.name", "is required"));
+            }
+        }
+        if (s.reduce != null && s.reduction != null) {
+            p.add(new Problem("spec.reduction", "set at most one of spec.reduce (an op, e.g. sum) or spec.reduction ({op, by, groupBy})"));
+        }
+        if (s.reduction != null) {
+            if (s.reduction.op == null) p.add(new Problem("spec.reduction.op", "is required: sum, min, max, mean, count, collect, argmin or argmax"));
+            if (s.reduction.groupBy != null && t != null && t.matrix != null && t.matrix.axes != null) {
+                for (String g : s.reduction.groupBy) {
+                    if (t.matrix.axes.stream().noneMatch(a -> g.equals(a.param))) {
+                        p.add(new Problem("spec.reduction.groupBy", "'" + g + "' is not a param of spec.tasks.matrix.axes"));
+                    }
+                }
             }
         }
         if ((s.kernel == null) == (s.command == null)) {

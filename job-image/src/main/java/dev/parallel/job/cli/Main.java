@@ -72,7 +72,7 @@ public final class Main implements Runnable {
             JsonNode r = outcome.result();
             if (r != null) {
                 System.out.println("result: " + r);
-                System.out.println("summary: " + Reducer.oneLine(r));
+                System.out.println("summary: " + outcome.summary());
             }
             return outcome.failed() == 0 ? 0 : 1;
         }

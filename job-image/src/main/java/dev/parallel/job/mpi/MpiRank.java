@@ -9,6 +9,7 @@ import dev.parallel.api.contract.TaskResult;
 import dev.parallel.api.contract.WorkerConfig;
 import dev.parallel.api.tasks.Partition;
 import dev.parallel.api.tasks.Task;
+import dev.parallel.api.tasks.TaskList;
 import dev.parallel.api.v1alpha1.ExecutorKind;
 import dev.parallel.api.v1alpha1.MpiSpec;
 import dev.parallel.api.v1alpha1.ReduceOp;
@@ -67,7 +68,8 @@ public final class MpiRank {
 
     void run(MpiSpec.Mode mode) throws IOException, InterruptedException {
         long t0 = System.nanoTime();
-        List<Task> all = config.partTasks();
+        // Decoded on demand: a rank materialises only the tasks it runs (a range or matrix may be millions).
+        TaskList all = config.taskList();
         // One line per rank in the launcher's log (mpirun forwards every rank's stdout): who runs what.
         // One write per line: mpirun interleaves the ranks' output at write boundaries.
         out.print(String.format("rank %d/%d on %s: %s, %d tasks in all%n", mpi.rank(), mpi.size(), hostName(), mode.value(),
@@ -89,11 +91,11 @@ public final class MpiRank {
         }
     }
 
-    private void runStatic(List<Task> all, long t0) throws IOException, InterruptedException {
+    private void runStatic(TaskList all, long t0) throws IOException, InterruptedException {
         Partition.Block b = Partition.block(all.size(), mpi.size(), mpi.rank());
-        List<Task> mine = all.subList((int) b.start(), (int) b.end());
+        List<Task> mine = all.block(b);
         StringWriter lines = new StringWriter();
-        ResultCollector local = new ResultCollector(config.reduce(), lines, null);
+        ResultCollector local = new ResultCollector(config.reduce(), mine, lines, null);
         executor().run(mine, local);
 
         long[] counts = mpi.allReduce(new long[] {local.ok(), local.failed(), local.retries()}, ReduceOp.SUM);
@@ -118,12 +120,15 @@ public final class MpiRank {
                 s.failedTasksTruncated(), s.millis(), s.executor(), s.note(), null), merged);
     }
 
-    /** sum/min/max of numbers: MPI_Allreduce; collect, or results that are not numbers: MPI_Gather to rank 0. */
+    /**
+     * sum/min/max of numbers: MPI_Allreduce; collect, results that are not numbers, and spec.reduction's
+     * cells (groups, winners, exact means): MPI_Gather to rank 0, merged there by the Reducer.
+     */
     private JsonNode reduceAcrossRanks(JsonNode partial) throws IOException {
-        ReduceOp op = config.reduce();
+        ReduceOp op = config.reduce().op();
         if (op == ReduceOp.NONE) return null;
         RankReduction.Layout layout = null;
-        if (op != ReduceOp.COLLECT) {
+        if (op != ReduceOp.COLLECT && config.reduce().plain()) {
             List<String> shapes = new ArrayList<>();
             for (byte[] s : mpi.allGather(String.valueOf(RankReduction.shape(partial)).getBytes(StandardCharsets.UTF_8))) {
                 String v = new String(s, StandardCharsets.UTF_8);
@@ -138,7 +143,7 @@ public final class MpiRank {
         }
         byte[][] partials = mpi.gather(partial == null ? new byte[0] : Json.MAPPER.writeValueAsBytes(partial));
         if (partials == null) return null;
-        Reducer reducer = new Reducer(op);
+        Reducer reducer = new Reducer(config.reduce());
         JsonNode acc = null;
         for (byte[] p : partials) {
             if (p.length > 0) acc = reducer.merge(acc, Json.MAPPER.readTree(p));
@@ -147,8 +152,8 @@ public final class MpiRank {
     }
 
     /** Rank 0 in dynamic mode: hands out chunks until none are left, then tells each rank to stop. */
-    private void dispatch(List<Task> all, long t0) throws IOException {
-        ResultCollector collector = new ResultCollector(config.reduce(), resultsFile(), out);
+    private void dispatch(TaskList all, long t0) throws IOException {
+        ResultCollector collector = new ResultCollector(config.reduce(), new TaskListView(all), resultsFile(), out);
         int workers = mpi.size() - 1;
         int next = 0;
         int stopped = 0;
@@ -160,7 +165,7 @@ public final class MpiRank {
                 if (!lines[i].isEmpty()) collector.accept(Json.MAPPER.readValue(lines[i], TaskResult.class));
             }
             // Guided self-scheduling: big chunks first, small ones at the end so uneven tasks balance.
-            int remaining = all.size() - next;
+            int remaining = (int) (all.size() - next);
             int chunk = Math.min(remaining, Math.max(1, Math.min(want, remaining / (2 * workers))));
             mpi.send(new long[] {next, chunk}, m.source(), TAG_WORK);
             if (chunk == 0) stopped++;
@@ -169,8 +174,21 @@ public final class MpiRank {
         finish(collector.summary(0, all.size(), millis(t0), name("dynamic"), null), collector);
     }
 
+    /** The whole task list as a List, each task decoded when asked for (rank 0's results lookup). */
+    private static final class TaskListView extends java.util.AbstractList<Task> {
+        private final TaskList list;
+
+        TaskListView(TaskList list) { this.list = list; }
+
+        @Override
+        public Task get(int index) { return list.get(index); }
+
+        @Override
+        public int size() { return (int) list.size(); }
+    }
+
     /** Any other rank in dynamic mode: asks for work, runs it on its threads, sends results with the next request. */
-    private void work(List<Task> all) throws InterruptedException {
+    private void work(TaskList all) throws InterruptedException {
         TaskExecutor executor = executor();
         String done = "";
         while (true) {
@@ -178,7 +196,7 @@ public final class MpiRank {
             long[] w = mpi.receiveLongs(2, 0, TAG_WORK);
             if (w[1] == 0) return;
             StringWriter lines = new StringWriter();
-            executor.run(all.subList((int) w[0], (int) (w[0] + w[1])), new ResultCollector(ReduceOp.NONE, lines, null));
+            executor.run(all.block(new Partition.Block(w[0], w[0] + w[1])), new ResultCollector(ReduceOp.NONE, lines, null));
             done = lines.toString();
         }
     }

@@ -62,6 +62,10 @@ class MpiRunTest {
         "static,  pi,     collect",
         "static,  primes-file, sum",
         "dynamic, primes-file, collect",
+        "static,  matrix, argmax-hits",
+        "dynamic, matrix, argmin-hits",
+        "static,  matrix, mean-hits-by-samples",
+        "dynamic, matrix, count-by-seed",
     })
     void mpiRanksGiveTheThreadExecutorsResult(String mode, String tasks, String reduce) throws Exception {
         Map<String, String> env = new HashMap<>();
@@ -76,15 +80,25 @@ class MpiRunTest {
                 env.put(PodContract.PARAMS, "{\"to\":3000000}");
                 env.put(PodContract.RANGE, "{\"start\":0,\"end\":2900000,\"step\":100000,\"param\":\"from\"}");
             }
+            case "matrix" -> { // each rank decodes its own block of the sweep
+                env.put(PodContract.KERNEL, "pi");
+                env.put(PodContract.MATRIX, "{\"axes\":[{\"param\":\"seed\",\"range\":{\"start\":0,\"end\":7}},"
+                        + "{\"param\":\"samples\",\"values\":[1000,3000,5000]}],\"exclude\":[{\"seed\":3,\"samples\":1000}]}");
+            }
             default -> {
                 env.put(PodContract.KERNEL, "primes");
                 env.put(PodContract.TASKS_FILE, dir.resolve("tasks.jsonl").toString());
             }
         }
-        env.put(PodContract.REDUCE, reduce);
+        // spec.reduction, written op-field-by-group: argmax-hits, mean-hits-by-samples, count-by-seed.
+        String[] r = reduce.split("-");
+        env.put(PodContract.REDUCE, r[0]);
+        if (r.length > 1 && !"by".equals(r[1])) env.put(PodContract.REDUCE_BY, r[1]);
+        if (reduce.contains("-by-")) env.put(PodContract.GROUP_BY, reduce.substring(reduce.indexOf("-by-") + 4));
         env.put(PodContract.THREADS, "1");
         PartSummary threads = reference(env);
         assertThat(threads.ok()).as("the reference run has successes to compare").isGreaterThan(0);
+        assertThat(threads.partial()).as("the reference run has a reduction to compare").isNotNull();
 
         Path summary = dir.resolve("mpi-" + mode + "-" + tasks + "-" + reduce + ".summary");
         env.put(PodContract.SUMMARY_FILE, summary.toString());

@@ -7,10 +7,16 @@ import java.util.Map;
 /**
  * What the cluster says about the parts: the final summary of each finished part (exactly one per
  * index, from the results ConfigMap), the parts running now, when the first pod started, and the
- * scheduler's reason when a pod cannot be placed (e.g. no node has the GPUs it asks for).
+ * scheduler's reason when a pod cannot be placed (e.g. no node has the GPUs it asks for), and whether the
+ * grouped reduction's rows did not all fit in the results ConfigMap.
  */
 public record Gathered(Map<Integer, PartSummary> finals, Map<Integer, Long> runningTasks, boolean resultsTruncated,
-                       Instant firstStart, String unschedulable) {
+                       Instant firstStart, String unschedulable, boolean rowsTruncated) {
+    public Gathered(Map<Integer, PartSummary> finals, Map<Integer, Long> runningTasks, boolean resultsTruncated,
+                    Instant firstStart, String unschedulable) {
+        this(finals, runningTasks, resultsTruncated, firstStart, unschedulable, false);
+    }
+
     public Gathered(Map<Integer, PartSummary> finals, Map<Integer, Long> runningTasks, boolean resultsTruncated,
                     Instant firstStart) {
         this(finals, runningTasks, resultsTruncated, firstStart, null);

@@ -1,7 +1,10 @@
 package dev.parallel.operator.gather;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.parallel.api.contract.PartSummary;
 import dev.parallel.api.contract.PodContract;
+import dev.parallel.api.contract.Reducer;
+import dev.parallel.api.contract.Reduction;
 import dev.parallel.api.v1alpha1.ParallelJob;
 import dev.parallel.operator.plan.Plan;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -36,6 +39,7 @@ public final class Gatherer {
         Map<Integer, PartSummary> finals = new TreeMap<>(ResultsStore.summaries(results));
         var fresh = PartObserver.newlyFinished(plan, job, pods, finals.keySet());
         boolean truncated = ResultsStore.truncated(results);
+        boolean rowsTruncated = ResultsStore.rowsTruncated(results);
         if (!fresh.isEmpty()) {
             Map<String, String> add = new HashMap<>();
             int size = ResultsStore.size(results);
@@ -43,6 +47,18 @@ public final class Gatherer {
                 String summary = f.summary().encode();
                 add.put(ResultsStore.summaryKey(f.part()), summary);
                 size += summary.length() + 16;
+            }
+            Reduction reduction = Reduction.of(pj.getSpec());
+            if (reduction.grouped()) { // the rows before per-task lines: they are the answer, the lines detail
+                Map<Integer, PartSummary> all = new TreeMap<>(finals);
+                fresh.forEach((i, f) -> all.put(i, f.summary()));
+                String old = results == null || results.getData() == null ? null : results.getData().get(ResultsStore.ROWS_KEY);
+                size -= old == null ? 0 : old.getBytes(StandardCharsets.UTF_8).length;
+                Rows rows = rows(reduction, all.values(), maxResultsBytes - size);
+                add.put(ResultsStore.ROWS_KEY, rows.text());
+                size += rows.text().getBytes(StandardCharsets.UTF_8).length;
+                rowsTruncated = rows.truncated();
+                add.put(ResultsStore.ROWS_TRUNCATED_KEY, Boolean.toString(rows.truncated()));
             }
             for (var f : fresh.values()) {
                 if (truncated) break;
@@ -63,7 +79,38 @@ public final class Gatherer {
             fresh.forEach((i, f) -> finals.put(i, f.summary()));
         }
         return new Gathered(finals, PartObserver.running(plan, pods, finals.keySet()), truncated,
-                PartObserver.firstStart(pods), PartObserver.unschedulable(pods));
+                PartObserver.firstStart(pods), PartObserver.unschedulable(pods), rowsTruncated);
+    }
+
+    /** The grouped rows as JSON lines, as many as fit in {@code budget} bytes. */
+    public record Rows(String text, boolean truncated) {}
+
+    public static Rows rows(Reduction reduction, java.util.Collection<PartSummary> parts, int budget) {
+        Reducer reducer = new Reducer(reduction);
+        JsonNode acc = null;
+        for (PartSummary p : parts) {
+            try {
+                acc = reducer.merge(acc, p.partial());
+            } catch (IllegalArgumentException e) { // the status says ReduceFailed; keep what merges
+                LOG.debugf("part %d does not merge: %s", p.part(), e.getMessage());
+            }
+        }
+        JsonNode finished;
+        try {
+            finished = reducer.finished(acc);
+        } catch (IllegalArgumentException e) { // the status says ReduceFailed
+            finished = null;
+        }
+        StringBuilder text = new StringBuilder();
+        int bytes = 0;
+        for (JsonNode row : Reducer.rows(finished)) {
+            String line = row.toString() + "\n";
+            int n = line.getBytes(StandardCharsets.UTF_8).length;
+            if (bytes + n > budget) return new Rows(text.toString(), true);
+            text.append(line);
+            bytes += n;
+        }
+        return new Rows(text.toString(), false);
     }
 
     private String resultLines(ParallelJob pj, String pod) {

@@ -13,10 +13,14 @@ import java.util.TreeMap;
 /**
  * The results ConfigMap's layout: {@code part-NNNNN} holds a finished part's summary (written once,
  * never overwritten: that is what makes counting exactly-once across pod retries and operator
- * restarts), {@code part-NNNNN.results.jsonl} its per-task results while they fit.
+ * restarts), {@code part-NNNNN.results.jsonl} its per-task results while they fit, and for a grouped
+ * reduction {@code reduced.jsonl} one row per group.
  */
 public final class ResultsStore {
     public static final String TRUNCATED_KEY = "results-truncated";
+    /** spec.reduction.groupBy: one JSON line per group, rewritten as parts finish (derived from their summaries). */
+    public static final String ROWS_KEY = dev.parallel.api.contract.Reducer.ROWS_KEY;
+    public static final String ROWS_TRUNCATED_KEY = "reduced-truncated";
     private static final String PREFIX = "part-";
     private static final String RESULTS_SUFFIX = ".results.jsonl";
 
@@ -55,6 +59,10 @@ public final class ResultsStore {
 
     public static boolean truncated(ConfigMap cm) {
         return cm != null && cm.getData() != null && "true".equals(cm.getData().get(TRUNCATED_KEY));
+    }
+
+    public static boolean rowsTruncated(ConfigMap cm) {
+        return cm != null && cm.getData() != null && "true".equals(cm.getData().get(ROWS_TRUNCATED_KEY));
     }
 
     public static int size(ConfigMap cm) {

@@ -92,9 +92,9 @@ public final class WorkerJob {
         WorkerConfig c = new WorkerConfig(
                 s.kernel, s.command, SpecTasks.sharedParams(s),
                 plan.hasTaskFile() ? PodContract.TASKS_DIR + "/" + PodContract.TASKS_FILE_NAME : null,
-                s.tasks.range, plan.parts(), 0, s.executorOrDefault(),
+                s.tasks.range, s.tasks.matrix, plan.parts(), 0, s.executorOrDefault(),
                 s.threadsPerPod == null ? 0 : s.threadsPerPod, s.retriesOrDefault(),
-                s.taskTimeoutSeconds == null ? 0 : s.taskTimeoutSeconds, s.reduceOrDefault(),
+                s.taskTimeoutSeconds == null ? 0 : s.taskTimeoutSeconds, dev.parallel.api.contract.Reduction.of(s),
                 PodContract.DEFAULT_RESULTS_FILE, PodContract.DEFAULT_SUMMARY_FILE,
                 s.executorOrDefault() == ExecutorKind.CUDA ? s.gpu.fallbackOrDefault() : null);
         Map<String, String> vars = new LinkedHashMap<>(PodContract.toEnv(c));

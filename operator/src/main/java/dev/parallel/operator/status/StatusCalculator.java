@@ -42,7 +42,7 @@ public final class StatusCalculator {
 
         long ok = 0, failed = 0, retries = 0;
         boolean partialDropped = false;
-        Reducer reducer = new Reducer(spec.reduceOrDefault());
+        Reducer reducer = new Reducer(dev.parallel.api.contract.Reduction.of(spec));
         JsonNode reduced = null;
         List<ParallelJobStatus.FailedTask> failedTasks = new ArrayList<>();
         String reduceError = null;
@@ -59,6 +59,9 @@ public final class StatusCalculator {
             } catch (IllegalArgumentException e) {
                 reduceError = e.getMessage();
             }
+            // A task's result the pod could not reduce (e.g. no spec.reduction.by field): the pod says so in its note.
+            int at = p.note() == null ? -1 : p.note().indexOf(PartSummary.REDUCE_FAILED);
+            if (at >= 0 && reduceError == null) reduceError = "part " + p.part() + ": " + p.note().substring(at);
             if (p.failedTasks() != null) {
                 for (var f : p.failedTasks()) {
                     if (failedTasks.size() < ParallelJobStatus.MAX_FAILED_TASKS_LISTED) {
@@ -73,9 +76,23 @@ public final class StatusCalculator {
         s.tasks.podsFailed = job != null && job.getStatus() != null && job.getStatus().getFailed() != null
                 ? job.getStatus().getFailed() : previous != null && previous.tasks != null ? previous.tasks.podsFailed : 0;
         s.progress = (ok + failed) + "/" + plan.tasks();
-        JsonNode finished = Reducer.finish(reduced);
-        s.result = finished == null ? null : new AnyType(dev.parallel.api.contract.Json.MAPPER.convertValue(finished, Object.class));
-        s.resultSummary = Reducer.oneLine(finished);
+        JsonNode finished;
+        try {
+            finished = reducer.finished(reduced);
+        } catch (IllegalArgumentException e) {
+            finished = null;
+            reduceError = e.getMessage();
+        }
+        JsonNode shown = finished;
+        if (finished instanceof com.fasterxml.jackson.databind.node.ObjectNode o && reducer.reduction().grouped()) {
+            // The rows live in the results ConfigMap; status keeps their count (and the best row), at constant size.
+            var summary = o.deepCopy();
+            summary.remove("rows");
+            summary.put("rowsKey", resultsConfigMap == null ? Reducer.ROWS_KEY : resultsConfigMap + "/" + Reducer.ROWS_KEY);
+            shown = summary;
+        }
+        s.result = shown == null ? null : new AnyType(dev.parallel.api.contract.Json.MAPPER.convertValue(shown, Object.class));
+        s.resultSummary = reducer.summary(finished);
         s.failedTasks = failedTasks.isEmpty() ? null : failedTasks;
 
         boolean allFinal = g.finals().size() >= plan.parts();
@@ -139,6 +156,9 @@ public final class StatusCalculator {
             c.set("ResultsTruncated", true, "SizeLimit", "a part's reduction did not fit its pod's 4 KiB termination "
                     + "message, so status.result lacks it (reduce: collect keeps every value; prefer sum, min or max); "
                     + "task counts are exact and per-task results are in the pods' logs");
+        } else if (g.rowsTruncated()) {
+            c.set("ResultsTruncated", true, "SizeLimit", "the grouped rows exceed the results ConfigMap's limit: "
+                    + Reducer.ROWS_KEY + " holds the first of them in group order; status.result.groups has the full count");
         } else if (g.resultsTruncated()) {
             c.set("ResultsTruncated", true, "SizeLimit", "per-task results exceed the results ConfigMap's limit and "
                     + "were not all kept; status.result holds the complete reduction");

@@ -1,5 +1,9 @@
 package dev.parallel.e2e;
 
+import dev.parallel.testkit.ParallelJobExtension;
+import dev.parallel.testkit.TestNamespace;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.BeforeAll;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -29,8 +33,12 @@ import org.junit.jupiter.api.Test;
  * or Reducer), and the local runner prints the same summary. large/sweep-10m.yaml: ten million
  * combinations are a small object, and a few sampled tasks decode as the grid says.
  */
+@ExtendWith(ParallelJobExtension.class)
 class SweepE2ETest {
-    static final String NS = "default";
+    static String NS;
+
+    @BeforeAll
+    static void namespace(TestNamespace ns) { NS = ns.name(); }
 
     /** The example's shell arithmetic, in Java: loss in thousandths. */
     static int lossMillis(String lr, int batch, int seed) {

@@ -24,6 +24,8 @@ DOCKER_CONTAINERD_RE='/var/run/docker/containerd/containerd\.(sock|toml)'
 log() { echo "[docker $(date -u +%H:%M:%S)] $*"; }
 die() { echo "[docker] ERROR: $*" >&2; exit 1; }
 answers() { timeout 10 docker -H "unix://$SOCK" info >/dev/null 2>&1; }
+# Any Docker the client reaches as configured (DOCKER_HOST, context): used as it is.
+answers_any() { timeout 10 docker info >/dev/null 2>&1; }
 ours_alive() { [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
 
 # CAP_SYS_RESOURCE is capability 24: is it in this process's bounding set?
@@ -82,9 +84,9 @@ EOF
 
 up() {
   mkdir -p "$state"
-  if answers; then
-    if ours_alive; then log "dockerd already running (ours, pid $(cat "$pidfile"))"
-    else log "a Docker daemon already answers on $SOCK: using it as it is"; fi
+  if answers && ours_alive; then log "dockerd already running (ours, pid $(cat "$pidfile"))"; return; fi
+  if answers_any; then
+    log "a Docker daemon already answers ($(docker context show 2>/dev/null || echo default): $(docker version -f '{{.Server.Version}}, API {{.Server.APIVersion}}')): using it as it is"
     return
   fi
   if ours_alive; then die "our dockerd (pid $(cat "$pidfile")) runs but does not answer; see $logfile or run: $0 down"; fi

@@ -178,7 +178,11 @@ preload() {
   for digest in $("${c[@]}" images ls | awk 'NR > 1 {print $3}' | sort -u); do
     "${c[@]}" content get "$digest" | jq -r '.layers[].digest' | xargs -r "${c[@]}" content rm >/dev/null
   done
-  log "preloaded $("${c[@]}" images ls -q | wc -l) image names into the node's containerd"
+  # content rm only unlinks; the files go at containerd's next garbage collection, which `images rm
+  # --sync` runs and waits for (of a second name for an image that stays).
+  "${c[@]}" images tag "$BUSYBOX_IMAGE" docker.io/parallel-dev/gc-trigger:0 >/dev/null
+  "${c[@]}" images rm --sync docker.io/parallel-dev/gc-trigger:0 >/dev/null
+  log "preloaded $("${c[@]}" images ls -q | wc -l) image names into the node's containerd ($(du -sm "$dir/var/lib/containerd" | cut -f1) MB)"
   kill "$pid"; wait "$pid" || true
   CTD_PID=
 }
@@ -193,7 +197,6 @@ node_layer() {
   install -D -m 755 "$BIN/kubectl" "$d/usr/bin/kubectl"
   install -D -m 755 "$BIN/crictl" "$d/usr/bin/crictl"
   install -D -m 755 "$files/entrypoint" "$d/usr/local/bin/entrypoint"
-  install -D -m 755 "$files/runc-no-sys-resource" "$d/usr/local/sbin/runc-no-sys-resource"
   install -D -m 755 "$files/kubelet-cgroup-v2.sh" "$d/kind/bin/kubelet-cgroup-v2.sh"
   install -D -m 644 "$files/containerd.toml" "$d/etc/containerd/config.toml"
   install -D -m 644 "$files/crictl.yaml" "$d/etc/crictl.yaml"
@@ -244,7 +247,7 @@ with tarfile.open(path, "a") as t:
 
 node_key() {
   { cat "$here/versions.env" "$0" "$here/image-tar.py" "$here/pause/pause.c"; basename "$BIN"
-    (cd "$files" && find . -type f | sort | xargs sha256sum); } | sha256sum | cut -c1-12
+    (cd "$files" && find . -type f ! -name '*.md' | sort | xargs sha256sum); } | sha256sum | cut -c1-12
 }
 
 build_node() { # writes $NODE_TAR

@@ -160,14 +160,16 @@ images() {
   log "images: $(cd "$imgdir" && echo *.tar) ($(du -sm "$imgdir" | cut -f1) MB)"
 }
 
-# preload DIR: import every image into DIR/var/lib/containerd (namespace k8s.io, overlayfs
-# snapshots), where the node's containerd finds them. A private containerd on the host does it (own
+# preload DIR: import every image into DIR/kind/containerd-seed, a containerd root (namespace k8s.io,
+# overlayfs snapshots) that the entrypoint copies to /var/lib/containerd when that is empty. Not into
+# /var/lib/containerd itself: Testcontainers' kind module mounts a volume there with "nocopy", so the
+# image's content there would never be seen. A private containerd on the host does it (own
 # root, state and socket, no CRI plugin, stopped afterwards). The layer blobs are deleted after the
 # import: containers run from the unpacked snapshots, and the node image is half the size.
 preload() {
   local dir=$1 run=$work/containerd pid tar digest
-  mkdir -p "$dir/var/lib/containerd" "$run"
-  printf '%s\n' 'version = 2' "root = \"$dir/var/lib/containerd\"" "state = \"$run/state\"" \
+  mkdir -p "$dir/kind/containerd-seed" "$run"
+  printf '%s\n' 'version = 2' "root = \"$dir/kind/containerd-seed\"" "state = \"$run/state\"" \
     'disabled_plugins = ["io.containerd.grpc.v1.cri"]' '[grpc]' "  address = \"$run/containerd.sock\"" \
     '[ttrpc]' "  address = \"$run/containerd.sock.ttrpc\"" >"$run/config.toml"
   containerd --config "$run/config.toml" >"$run/containerd.log" 2>&1 &
@@ -182,7 +184,7 @@ preload() {
   # --sync` runs and waits for (of a second name for an image that stays).
   "${c[@]}" images tag "$BUSYBOX_IMAGE" docker.io/parallel-dev/gc-trigger:0 >/dev/null
   "${c[@]}" images rm --sync docker.io/parallel-dev/gc-trigger:0 >/dev/null
-  log "preloaded $("${c[@]}" images ls -q | wc -l) image names into the node's containerd ($(du -sm "$dir/var/lib/containerd" | cut -f1) MB)"
+  log "preloaded $("${c[@]}" images ls -q | wc -l) image names into the node's containerd seed ($(du -sm "$dir/kind/containerd-seed" | cut -f1) MB)"
   kill "$pid"; wait "$pid" || true
   CTD_PID=
 }

@@ -133,6 +133,16 @@ final class Cluster {
                 .filter(p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase())).toList();
     }
 
+    /** How many task results a running pod has logged so far (each finished task logs one line). */
+    static long tasksLogged(String ns, io.fabric8.kubernetes.api.model.Pod pod) {
+        try {
+            String log = client().pods().inNamespace(ns).withName(pod.getMetadata().getName()).inContainer("worker").getLog();
+            return log == null ? 0 : log.lines().filter(l -> l.startsWith(dev.parallel.api.contract.PodContract.RESULT_LOG_PREFIX)).count();
+        } catch (RuntimeException e) {
+            return 0; // not started yet
+        }
+    }
+
     /** Deletes a ParallelJob of this name left by an earlier run. */
     static void fresh(String ns, String name) {
         if (get(ns, name) != null) deleteAndWait(ns, name);

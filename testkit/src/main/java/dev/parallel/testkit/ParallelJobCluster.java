@@ -91,7 +91,9 @@ public final class ParallelJobCluster implements AutoCloseable {
         DockerEnvironment.log(String.format("kind node container %s (%s) Ready in %.1f s", kind.getContainerName(),
                 kind.getContainerId().substring(0, 12), (System.nanoTime() - t0) / 1e9));
         Path kubeconfig = writePrivate("kubeconfig", kind.getKubeconfig());
-        return new ParallelJobCluster(kind, kubeconfig);
+        var cluster = new ParallelJobCluster(kind, kubeconfig);
+        cluster.awaitAddOns();
+        return cluster;
     }
 
     /**
@@ -113,6 +115,25 @@ public final class ParallelJobCluster implements AutoCloseable {
             }
             DockerEnvironment.log("removed node container " + f[0] + " left by an earlier run (pid " + f[1] + ")");
         }
+    }
+
+    /** kindcontainer waits for a Ready node only: tests also need DNS and Services (CoreDNS, kube-proxy). */
+    private void awaitAddOns() {
+        long t0 = System.nanoTime();
+        var kubeSystem = client.apps();
+        try {
+            kubeSystem.deployments().inNamespace("kube-system").withName("coredns").waitUntilCondition(d -> d != null
+                    && d.getStatus() != null && d.getStatus().getAvailableReplicas() != null && d.getStatus().getAvailableReplicas() > 0,
+                    3, java.util.concurrent.TimeUnit.MINUTES);
+            kubeSystem.daemonSets().inNamespace("kube-system").withName("kube-proxy").waitUntilCondition(d -> d != null
+                    && d.getStatus() != null && d.getStatus().getNumberReady() != null && d.getStatus().getNumberReady() > 0,
+                    3, java.util.concurrent.TimeUnit.MINUTES);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("the kind node's CoreDNS or kube-proxy did not become ready: "
+                    + client.pods().inNamespace("kube-system").list().getItems().stream()
+                            .map(p -> p.getMetadata().getName() + "=" + p.getStatus().getPhase()).toList(), e);
+        }
+        DockerEnvironment.log(String.format("CoreDNS and kube-proxy ready in %.1f s", (System.nanoTime() - t0) / 1e9));
     }
 
     public KubernetesClient client() { return client; }
@@ -141,12 +162,9 @@ public final class ParallelJobCluster implements AutoCloseable {
     public synchronized void loadImageArchive(Path tar) {
         if (node == null || !loaded.add(tar.toAbsolutePath().toString())) return;
         long t0 = System.nanoTime();
-        String inNode = "/tmp/pj-image-" + loaded.size() + ".tar";
-        Processes.run(List.of("docker", "cp", tar.toString(), node.getContainerId() + ":" + inNode), Duration.ofMinutes(5))
-                .orThrow(List.of("docker", "cp", tar.toString()));
-        execInNode(Duration.ofMinutes(5), "ctr", "-n", "k8s.io", "images", "import", inNode)
-                .orThrow(List.of("ctr images import", tar.toString()));
-        execInNode(Duration.ofMinutes(1), "rm", "-f", inNode);
+        // Streamed into ctr on the node's stdin: nothing is copied into the node's file system.
+        List<String> cmd = List.of("docker", "exec", "-i", node.getContainerId(), "ctr", "-n", "k8s.io", "images", "import", "-");
+        Processes.run(cmd, Duration.ofMinutes(5), Map.of(), null, tar).orThrow(List.of("ctr images import", tar.toString()));
         DockerEnvironment.log(String.format("loaded %s into the node in %.1f s", tar.getFileName(), (System.nanoTime() - t0) / 1e9));
     }
 

@@ -39,13 +39,19 @@ public final class Processes {
     }
 
     public static Result run(List<String> command, Duration timeout, Map<String, String> env, Path dir) {
+        return run(command, timeout, env, dir, null);
+    }
+
+    /** As above, with {@code stdin} (a file) as the command's standard input when not null. */
+    public static Result run(List<String> command, Duration timeout, Map<String, String> env, Path dir, Path stdin) {
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().putAll(env);
         if (dir != null) pb.directory(dir.toFile());
+        if (stdin != null) pb.redirectInput(stdin.toFile());
         Process p;
         try {
             p = pb.start();
-            p.getOutputStream().close();
+            if (stdin == null) p.getOutputStream().close();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + String.join(" ", command), e);
         }

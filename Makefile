@@ -29,9 +29,10 @@ kubeapitest-bin:
 	else echo "no cluster binaries yet (hack/build-binaries.sh): real-API-server tests will skip"; fi
 
 # What the kind-based suites need: a Docker engine, the node image, our images (docker-archive tars the
-# testkit loads into the node). E2E_ENV points the testkit at them.
+# testkit loads into the node). E2E_ENV points the testkit at them (these VMs have a /.dockerenv, so
+# Testcontainers would use the bridge gateway as the host; the API port is published on 127.0.0.1).
 IMAGES_DIR := $(or $(PJ_CACHE),$(HOME)/.cache/parallel-job)/images
-E2E_ENV = PJ_KIND_NODE_IMAGE=$$(hack/kind-node.sh image) PJ_IMAGE_ARCHIVES=$(IMAGES_DIR)/operator.tar,$(IMAGES_DIR)/job.tar,$(IMAGES_DIR)/busybox.tar
+E2E_ENV = TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1 PJ_KIND_NODE_IMAGE=$$(hack/kind-node.sh image) PJ_IMAGE_ARCHIVES=$(IMAGES_DIR)/operator.tar,$(IMAGES_DIR)/job.tar,$(IMAGES_DIR)/busybox.tar
 
 e2e-prereqs:
 	hack/docker.sh up

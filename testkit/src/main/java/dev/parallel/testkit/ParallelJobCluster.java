@@ -115,6 +115,13 @@ public final class ParallelJobCluster implements AutoCloseable {
             }
             DockerEnvironment.log("removed node container " + f[0] + " left by an earlier run (pid " + f[1] + ")");
         }
+        // A node that failed to start leaves its containerd volume behind (no Ryuk to remove it).
+        var orphans = Processes.run(List.of("docker", "volume", "ls", "-q", "--filter", "dangling=true",
+                "--filter", "label=org.testcontainers=true"), Duration.ofSeconds(30));
+        for (String v : orphans.out().lines().filter(v -> v.startsWith("kindcontainer-")).toList()) {
+            Processes.run(List.of("docker", "volume", "rm", v), Duration.ofSeconds(60));
+            DockerEnvironment.log("removed volume " + v + " left by an earlier run");
+        }
     }
 
     /** kindcontainer waits for a Ready node only: tests also need DNS and Services (CoreDNS, kube-proxy). */

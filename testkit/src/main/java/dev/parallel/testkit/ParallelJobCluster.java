@@ -66,7 +66,11 @@ public final class ParallelJobCluster implements AutoCloseable {
             DockerEnvironment.log("using the cluster KUBECONFIG points at (" + env + "); its nodes must reach the images");
         } else {
             cluster = startKind();
-            cluster.loadDefaultImages();
+            boolean free = !"false".equals(setting("pj.kind.freeControlPlaneCpu", "PJ_KIND_FREE_CONTROL_PLANE_CPU", "true"));
+            String apiServer = free ? cluster.dropControlPlaneCpuRequests() : null;
+            cluster.loadDefaultImages(); // while the control plane restarts
+            if (free) cluster.awaitControlPlaneRestart(apiServer);
+            cluster.awaitAddOns();
         }
         DockerEnvironment.log(String.format("cluster ready in %.1f s", (System.nanoTime() - t0) / 1e9));
         cluster.installOperator();
@@ -90,10 +94,7 @@ public final class ParallelJobCluster implements AutoCloseable {
         }
         DockerEnvironment.log(String.format("kind node container %s (%s) Ready in %.1f s", kind.getContainerName(),
                 kind.getContainerId().substring(0, 12), (System.nanoTime() - t0) / 1e9));
-        Path kubeconfig = writePrivate("kubeconfig", kind.getKubeconfig());
-        var cluster = new ParallelJobCluster(kind, kubeconfig);
-        cluster.awaitAddOns();
-        return cluster;
+        return new ParallelJobCluster(kind, writePrivate("kubeconfig", kind.getKubeconfig()));
     }
 
     /**
@@ -122,6 +123,31 @@ public final class ParallelJobCluster implements AutoCloseable {
             Processes.run(List.of("docker", "volume", "rm", v), Duration.ofSeconds(60));
             DockerEnvironment.log("removed volume " + v + " left by an earlier run");
         }
+    }
+
+    /**
+     * A test node shares its few CPUs with its control plane, whose static pods request 650m that they
+     * rarely use: on a 2-CPU machine the scheduler would hold back a third of the node. The requests are
+     * dropped from the manifests (the kubelet restarts those pods) and CoreDNS runs one replica. Tests
+     * that measure scheduling against a real cluster's reservations turn it off: pj.kind.freeControlPlaneCpu=false.
+     */
+    private String dropControlPlaneCpuRequests() {
+        String old = execInNode(Duration.ofSeconds(30), "crictl", "ps", "-q", "--name", "kube-apiserver").out().strip();
+        execInNode(Duration.ofSeconds(30), "sh", "-c", "sed -i -E '/^ +cpu: [0-9]+m$/d' /etc/kubernetes/manifests/*.yaml")
+                .orThrow(List.of("drop control-plane CPU requests"));
+        return old;
+    }
+
+    private void awaitControlPlaneRestart(String oldApiServer) {
+        long t0 = System.nanoTime();
+        String script = "for i in $(seq 600); do new=$(crictl ps -q --name kube-apiserver);"
+                + " [ -n \"$new\" ] && [ \"$new\" != \"" + oldApiServer + "\" ] && kubectl --kubeconfig /etc/kubernetes/admin.conf"
+                + " get --raw /readyz >/dev/null 2>&1 && exit 0; sleep 0.5; done; echo 'API server not back after 300 s'; exit 1";
+        execInNode(Duration.ofMinutes(6), "sh", "-c", script).orThrow(List.of("await the restarted API server"));
+        execInNode(Duration.ofMinutes(1), "kubectl", "--kubeconfig", "/etc/kubernetes/admin.conf", "-n", "kube-system",
+                "scale", "deployment/coredns", "--replicas=1").orThrow(List.of("scale coredns"));
+        DockerEnvironment.log(String.format("control-plane CPU requests dropped, CoreDNS at 1 replica (waited %.1f s)",
+                (System.nanoTime() - t0) / 1e9));
     }
 
     /** kindcontainer waits for a Ready node only: tests also need DNS and Services (CoreDNS, kube-proxy). */

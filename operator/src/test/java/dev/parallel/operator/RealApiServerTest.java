@@ -158,7 +158,7 @@ class RealApiServerTest {
             ParallelJob created = client.resources(ParallelJob.class).inNamespace("ns1").resource(pj).create();
             assertThat(dev.parallel.api.contract.Json.MAPPER.writeValueAsString(created).length()).as(file).isLessThan(2500);
             var plan = Planner.plan(created, null);
-            client.batch().v1().jobs().inNamespace("ns1").resource(WorkerJob.build(created, plan, Fixtures.SETTINGS)).create();
+            client.batch().v1().jobs().inNamespace("ns1").resource(WorkerJob.build(plan, Fixtures.SETTINGS)).create();
             assertThat(plan.tasks()).isEqualTo(file.contains("10m") ? 10_000_000L : 45L);
         }
     }
@@ -187,8 +187,8 @@ class RealApiServerTest {
                 """);
         assertThat(pj.getSpec().tasks.items).hasSize(3);
         var plan = Planner.plan(pj, null);
-        var cm = TasksConfigMap.build(pj, plan);
-        var job = WorkerJob.build(pj, plan, Fixtures.SETTINGS);
+        var cm = TasksConfigMap.build(plan);
+        var job = WorkerJob.build(plan, Fixtures.SETTINGS);
         var createdCm = client.configMaps().inNamespace("ns1").resource(cm).create();
         assertThat(createdCm.getData().get("tasks.jsonl")).contains("\"id\":\"big\"");
         var created = client.batch().v1().jobs().inNamespace("ns1").resource(job).create();
@@ -197,21 +197,21 @@ class RealApiServerTest {
         ParallelJob mpi = create("valid-mpi", "kernel: pi\nexecutor: mpi\nmpi: {workers: 2, slotsPerWorker: 2}\n"
                 + "tasks: {range: {start: 0, end: 4}}\n");
         var mpiPlan = Planner.plan(mpi, null);
-        client.resource(dev.parallel.operator.plan.MpiSshSecret.build(mpi)).create();
-        client.resource(dev.parallel.operator.plan.MpiWorkers.service(mpi)).create();
-        var workers = client.resource(dev.parallel.operator.plan.MpiWorkers.job(mpi, mpiPlan, Fixtures.SETTINGS)).create();
+        client.resource(dev.parallel.operator.plan.MpiSshSecret.build(Planner.plan(mpi, null))).create();
+        client.resource(dev.parallel.operator.plan.MpiWorkers.service(Planner.plan(mpi, null))).create();
+        var workers = client.resource(dev.parallel.operator.plan.MpiWorkers.job(mpiPlan, Fixtures.SETTINGS)).create();
         assertThat(workers.getSpec().getTemplate().getSpec().getSubdomain()).isEqualTo("valid-mpi-mpi");
-        var launcher = client.resource(WorkerJob.build(mpi, mpiPlan, Fixtures.SETTINGS)).create();
+        var launcher = client.resource(WorkerJob.build(mpiPlan, Fixtures.SETTINGS)).create();
         // spec.gpu: the extended-resource limit, selectors, tolerations and runtime class pass validation.
         ParallelJob gpu = create("valid-gpu", "kernel: pi\ngpu: {count: 1, nodeSelector: {gpu: \"yes\"}, "
                 + "tolerations: [{key: gpu, operator: Exists}], runtimeClassName: nvidia}\ntasks: {range: {start: 0, end: 4}}\n");
-        var gpuJob = client.resource(WorkerJob.build(gpu, Planner.plan(gpu, null), Fixtures.SETTINGS)).create();
+        var gpuJob = client.resource(WorkerJob.build(Planner.plan(gpu, null), Fixtures.SETTINGS)).create();
         assertThat(gpuJob.getSpec().getTemplate().getSpec().getContainers().get(0).getResources().getLimits())
                 .containsKey("nvidia.com/gpu");
         ParallelJob cuda = create("valid-cuda", "kernel: matmul\nexecutor: cuda\ngpu: {count: 2, fallback: cpu}\n"
                 + "params: {n: 64}\ntasks: {range: {start: 0, end: 4}}\n");
         assertThat(cuda.getSpec().gpu.fallback).isEqualTo(dev.parallel.api.v1alpha1.GpuSpec.Fallback.CPU);
-        var cudaJob = client.resource(WorkerJob.build(cuda, Planner.plan(cuda, null), Fixtures.SETTINGS)).create();
+        var cudaJob = client.resource(WorkerJob.build(Planner.plan(cuda, null), Fixtures.SETTINGS)).create();
         assertThat(cudaJob.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv())
                 .anyMatch(e -> "PJ_GPU_FALLBACK".equals(e.getName()) && "cpu".equals(e.getValue()));
         assertThat(launcher.getSpec().getCompletions()).isEqualTo(1);

@@ -32,7 +32,7 @@ class WorkerJobTest {
                 """);
         var plan = Planner.plan(pj, null);
         assertThat(plan.parts()).isEqualTo(4);
-        Job job = WorkerJob.build(pj, plan, Fixtures.SETTINGS);
+        Job job = WorkerJob.build(plan, Fixtures.SETTINGS);
         var s = job.getSpec();
         assertThat(s.getCompletionMode()).isEqualTo("Indexed");
         assertThat(s.getCompletions()).isEqualTo(4);
@@ -74,13 +74,13 @@ class WorkerJobTest {
                 suspend: true
                 """);
         var plan = Planner.plan(pj, null);
-        Job job = WorkerJob.build(pj, plan, Fixtures.SETTINGS);
+        Job job = WorkerJob.build(plan, Fixtures.SETTINGS);
         assertThat(plan.parts()).isEqualTo(2);
         assertThat(job.getSpec().getSuspend()).isTrue();
         assertThat(env(job)).containsEntry("PJ_TASKS_FILE", "/pj/tasks/tasks.jsonl").containsEntry("PJ_REDUCE", "none");
         assertThat(job.getSpec().getTemplate().getMetadata().getLabels()).containsEntry("team", "blue")
                 .containsEntry("parallel.dev/job-name", "demo");
-        var cm = TasksConfigMap.build(pj, plan);
+        var cm = TasksConfigMap.build(plan);
         assertThat(cm.getMetadata().getName()).isEqualTo("demo-tasks");
         assertThat(cm.getData().get("tasks.jsonl")).isEqualTo("{\"id\":\"a\",\"x\":1}\n{\"x\":2}\n");
         assertThat(job.getSpec().getTemplate().getSpec().getVolumes()).extracting("name").contains("tasks");
@@ -92,7 +92,7 @@ class WorkerJobTest {
     void commandsInAUserImageGetTheRunnerAndTheJobImageAsASidecar() throws Exception {
         var pj = Fixtures.pj("image: docker.io/library/busybox:1.36\ncommand: echo $TASK_PARAM_N\n"
                 + "tasks: {range: {start: 0, end: 4, param: \"n\"}}\n");
-        Job job = WorkerJob.build(pj, Planner.plan(pj, null), Fixtures.SETTINGS);
+        Job job = WorkerJob.build(Planner.plan(pj, null), Fixtures.SETTINGS);
         var pod = job.getSpec().getTemplate().getSpec();
         var user = pod.getContainers().get(0);
         assertThat(user.getImage()).isEqualTo("docker.io/library/busybox:1.36");
@@ -104,7 +104,7 @@ class WorkerJobTest {
         assertThat(sidecar.getRestartPolicy()).isEqualTo("Always");
         assertThat(sidecar.getArgs()).containsExactly("sidecar");
         assertThat(sidecar.getVolumeMounts()).extracting("mountPath").contains("/pj/run");
-        assertThat(WorkerJob.resultsContainer(pj)).isEqualTo(sidecar.getName());
+        assertThat(WorkerJob.resultsContainer(Planner.plan(pj, null))).isEqualTo(sidecar.getName());
     }
 
     @Test

@@ -137,8 +137,8 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
                 default -> { }
             }
         }
-        now.conditions.stream().filter(c -> ConditionType.CPU_FALLBACK.equals(c.getType()) && "True".equals(c.getStatus()))
-                .findFirst().ifPresent(c -> events.once(ConditionType.CPU_FALLBACK, EventReason.CpuFallback, c.getMessage()));
+        now.conditions.stream().filter(c -> ConditionType.CpuFallback.name().equals(c.getType()) && "True".equals(c.getStatus()))
+                .findFirst().ifPresent(c -> events.once(ConditionType.CpuFallback.name(), EventReason.CpuFallback, c.getMessage()));
     }
 
     private UpdateControl<ParallelJob> writeFailure(ParallelJob pj, Validation.Failure f, StatusWriter writer, PendingEvents events) {

@@ -70,7 +70,7 @@ public final class Deployer {
                 stopMpiWorkers(plan, List.of(gate.workers()), events);
                 return new Deployed(null, results, null, failed, null);
             }
-            if (!gate.allReady()) waiting = new PhaseDecision.Waiting(Reason.WAITING_FOR_MPI_WORKERS, gate.waitingMessage());
+            if (!gate.allReady()) waiting = new PhaseDecision.Waiting(Reason.WaitingForMpiWorkers.name(), gate.waitingMessage());
         }
         if (job == null && waiting == null) {
             if (plan.spec().tasks.items != null) createIfAbsent(TasksConfigMap.build(plan));
@@ -81,7 +81,7 @@ public final class Deployer {
                 if (e.getCode() != 422) throw e;
                 String why = e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage();
                 return new Deployed(null, results, null,
-                        new Failure(Reason.JOB_REJECTED, "the API server rejected the Job: " + why, EventReason.Failed), null);
+                        new Failure(Reason.JobRejected.name(), "the API server rejected the Job: " + why, EventReason.Failed), null);
             }
             announceCreated(plan, job, events);
         }
@@ -153,7 +153,7 @@ public final class Deployer {
         for (var o : stale) client.resource(o).withPropagationPolicy(DeletionPropagation.BACKGROUND).delete();
         String names = stale.stream().map(o -> o.getKind() + " " + o.getMetadata().getName()).reduce((a, b) -> a + ", " + b).orElse("");
         LOG.infof("%s/%s: removing what a deleted namesake left: %s", plan.namespace(), plan.pj().getMetadata().getName(), names);
-        return new PhaseDecision.Waiting(Reason.REMOVING_LEFTOVERS, "a deleted ParallelJob of the same name left " + names
+        return new PhaseDecision.Waiting(Reason.RemovingLeftovers.name(), "a deleted ParallelJob of the same name left " + names
                 + "; they are being deleted and this one starts when they are gone");
     }
 
@@ -162,7 +162,7 @@ public final class Deployer {
         boolean want = plan.spec().suspended();
         boolean has = Boolean.TRUE.equals(job.getSpec().getSuspend());
         boolean userSuspendedBefore = previous != null && previous.phase == Phase.Suspended
-                && previous.conditions.stream().anyMatch(c -> Reason.SUSPENDED_BY_SPEC.equals(c.getReason()));
+                && previous.conditions.stream().anyMatch(c -> Reason.SuspendedBySpec.name().equals(c.getReason()));
         if (want && !has || !want && has && userSuspendedBefore) {
             job = client.batch().v1().jobs().inNamespace(job.getMetadata().getNamespace())
                     .withName(job.getMetadata().getName())
@@ -202,15 +202,15 @@ public final class Deployer {
 
         /** The workers Job failed, or they were not all Ready in time: the run fails. */
         Failure failure(Instant now) {
-            var failed = PhaseDecision.jobCondition(workers, ConditionType.FAILED);
+            var failed = PhaseDecision.jobCondition(workers, ConditionType.Failed.name());
             if (failed != null) {
-                return new Failure(Reason.MPI_WORKERS_FAILED, "the MPI workers Job " + workers.getMetadata().getName() + " failed: "
+                return new Failure(Reason.MpiWorkersFailed.name(), "the MPI workers Job " + workers.getMetadata().getName() + " failed: "
                         + failed.getReason() + (failed.getMessage() == null ? "" : " (" + failed.getMessage() + ")"), EventReason.Failed);
             }
             String created = workers.getMetadata().getCreationTimestamp();
             boolean timedOut = created != null && !allReady() && Instant.parse(created)
                     .plusSeconds(plan.spec().mpi.workersReadyTimeoutOrDefault()).isBefore(now);
-            return timedOut ? new Failure(Reason.MPI_WORKERS_NOT_READY, waitingMessage(), EventReason.Failed) : null;
+            return timedOut ? new Failure(Reason.MpiWorkersNotReady.name(), waitingMessage(), EventReason.Failed) : null;
         }
 
         String waitingMessage() {

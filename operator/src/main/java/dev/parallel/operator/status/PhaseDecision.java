@@ -19,37 +19,37 @@ public record PhaseDecision(Phase phase, String reason, String message) {
     public static PhaseDecision decide(Plan plan, Job job, Gathered g, Totals t, Waiting waiting) {
         ParallelJobSpec spec = plan.spec();
         boolean allFinal = g.finals().size() >= plan.parts();
-        JobCondition jobFailed = jobCondition(job, ConditionType.FAILED);
+        JobCondition jobFailed = jobCondition(job, ConditionType.Failed.name());
         boolean jobSuspended = job != null && job.getSpec() != null && Boolean.TRUE.equals(job.getSpec().getSuspend());
         if (t.failed() > spec.maxFailedTasksOrDefault() && t.noGpuParts() > 0 && !cpuFallback(spec)) {
-            return new PhaseDecision(Phase.Failed, Reason.GPU_UNAVAILABLE, "no usable GPU in " + t.noGpuParts()
+            return new PhaseDecision(Phase.Failed, Reason.GpuUnavailable.name(), "no usable GPU in " + t.noGpuParts()
                     + " part(s), and gpu.fallback is fail: " + t.noGpu() + ". Set spec.gpu.fallback: cpu to run on CPU threads instead");
         } else if (t.failed() > spec.maxFailedTasksOrDefault()) {
             var first = t.failedTasks().isEmpty() ? null : t.failedTasks().get(0);
-            return new PhaseDecision(Phase.Failed, Reason.TASKS_FAILED, t.failed() + " task(s) failed, more than maxFailedTasks="
+            return new PhaseDecision(Phase.Failed, Reason.TasksFailed.name(), t.failed() + " task(s) failed, more than maxFailedTasks="
                     + spec.maxFailedTasksOrDefault() + (first == null ? "" : "; first: " + first.id + ": " + first.reason));
         } else if (allFinal) {
-            return new PhaseDecision(Phase.Succeeded, Reason.ALL_TASKS_FINISHED, t.ok() + " of " + plan.tasks()
+            return new PhaseDecision(Phase.Succeeded, Reason.AllTasksFinished.name(), t.ok() + " of " + plan.tasks()
                     + " tasks succeeded" + (t.failed() > 0 ? ", " + t.failed() + " failed (allowed)" : ""));
         } else if (jobFailed != null) {
-            String reason = jobFailed.getReason() == null ? Reason.JOB_FAILED : jobFailed.getReason();
+            String reason = jobFailed.getReason() == null ? Reason.JobFailed.name() : jobFailed.getReason();
             return new PhaseDecision(Phase.Failed, reason, "the Job failed: "
                     + (jobFailed.getMessage() == null ? reason : jobFailed.getMessage()));
         } else if (jobSuspended) {
             return spec.suspended()
-                    ? new PhaseDecision(Phase.Suspended, Reason.SUSPENDED_BY_SPEC, "spec.suspend is true; set it to false to resume")
-                    : new PhaseDecision(Phase.Suspended, Reason.SUSPENDED_BY_QUEUE,
+                    ? new PhaseDecision(Phase.Suspended, Reason.SuspendedBySpec.name(), "spec.suspend is true; set it to false to resume")
+                    : new PhaseDecision(Phase.Suspended, Reason.SuspendedByQueue.name(),
                             "the Job is suspended by a queue controller (e.g. Kueue); it resumes when admitted");
         } else if (job == null) {
             return waiting != null ? new PhaseDecision(Phase.Pending, waiting.reason(), waiting.message())
-                    : new PhaseDecision(Phase.Pending, Reason.CREATING, "creating the Job");
+                    : new PhaseDecision(Phase.Pending, Reason.Creating.name(), "creating the Job");
         } else if (t.running() > 0 || !g.finals().isEmpty() || g.firstStart() != null) {
-            return new PhaseDecision(Phase.Running, Reason.PODS_RUNNING, g.runningTasks().size() + " part(s) running, "
+            return new PhaseDecision(Phase.Running, Reason.PodsRunning.name(), g.runningTasks().size() + " part(s) running, "
                     + g.finals().size() + " of " + plan.parts() + " finished");
         } else if (g.unschedulable() != null) {
-            return new PhaseDecision(Phase.Pending, Reason.UNSCHEDULABLE, "no node can run the pods yet: " + g.unschedulable());
+            return new PhaseDecision(Phase.Pending, Reason.Unschedulable.name(), "no node can run the pods yet: " + g.unschedulable());
         }
-        return new PhaseDecision(Phase.Pending, Reason.PODS_PENDING, "waiting for pods to be scheduled and started");
+        return new PhaseDecision(Phase.Pending, Reason.PodsPending.name(), "waiting for pods to be scheduled and started");
     }
 
     static boolean cpuFallback(ParallelJobSpec spec) {

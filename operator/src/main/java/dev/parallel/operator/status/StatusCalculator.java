@@ -58,7 +58,7 @@ public final class StatusCalculator {
         phaseConditions(c, d, s.progress);
         resultConditions(c, t, g);
         if (t.noGpuParts() > 0 && PhaseDecision.cpuFallback(plan.spec())) {
-            c.set(ConditionType.CPU_FALLBACK, true, Reason.GPU_UNAVAILABLE, t.noGpuParts()
+            c.set(ConditionType.CpuFallback.name(), true, Reason.GpuUnavailable.name(), t.noGpuParts()
                     + " part(s) ran on CPU threads (gpu.fallback: cpu): " + t.noGpu());
         }
         s.conditions = c.list();
@@ -74,29 +74,29 @@ public final class StatusCalculator {
     /** The four phase conditions: the phase's own True with the decision's reason, the others False. */
     private static void phaseConditions(Conditions c, PhaseDecision d, String progress) {
         Phase p = d.phase();
-        c.set(ConditionType.RUNNING, p == Phase.Running,
+        c.set(ConditionType.Running.name(), p == Phase.Running,
                 p == Phase.Running || p == Phase.Pending ? d.reason() : p.name(), d.message());
-        c.set(ConditionType.SUSPENDED, p == Phase.Suspended, p == Phase.Suspended ? d.reason() : Reason.NOT_SUSPENDED,
+        c.set(ConditionType.Suspended.name(), p == Phase.Suspended, p == Phase.Suspended ? d.reason() : Reason.NotSuspended.name(),
                 p == Phase.Suspended ? d.message() : "not suspended");
-        c.set(ConditionType.COMPLETE, p == Phase.Succeeded, p == Phase.Succeeded ? d.reason() : Reason.NOT_COMPLETE,
+        c.set(ConditionType.Complete.name(), p == Phase.Succeeded, p == Phase.Succeeded ? d.reason() : Reason.NotComplete.name(),
                 p == Phase.Succeeded ? d.message() : progress + " tasks finished");
-        c.set(ConditionType.FAILED, p == Phase.Failed, p == Phase.Failed ? d.reason() : Reason.NOT_FAILED,
+        c.set(ConditionType.Failed.name(), p == Phase.Failed, p == Phase.Failed ? d.reason() : Reason.NotFailed.name(),
                 p == Phase.Failed ? d.message() : "no failure");
     }
 
     /** ResultsTruncated, when status.result or the results ConfigMap lacks something, and why. */
     private static void resultConditions(Conditions c, Totals t, Gathered g) {
         if (t.reduceError() != null) {
-            c.set(ConditionType.RESULTS_TRUNCATED, true, Reason.REDUCE_FAILED, t.reduceError());
+            c.set(ConditionType.ResultsTruncated.name(), true, Reason.ReduceFailed.name(), t.reduceError());
         } else if (t.partialDropped()) {
-            c.set(ConditionType.RESULTS_TRUNCATED, true, Reason.SIZE_LIMIT, "a part's reduction did not fit its pod's 4 KiB "
+            c.set(ConditionType.ResultsTruncated.name(), true, Reason.SizeLimit.name(), "a part's reduction did not fit its pod's 4 KiB "
                     + "termination message, so status.result lacks it (reduce: collect keeps every value; prefer sum, min or max); "
                     + "task counts are exact and per-task results are in the pods' logs");
         } else if (g.rowsTruncated()) {
-            c.set(ConditionType.RESULTS_TRUNCATED, true, Reason.SIZE_LIMIT, "the grouped rows exceed the results ConfigMap's limit: "
+            c.set(ConditionType.ResultsTruncated.name(), true, Reason.SizeLimit.name(), "the grouped rows exceed the results ConfigMap's limit: "
                     + Reducer.ROWS_KEY + " holds the first of them in group order; status.result.groups has the full count");
         } else if (g.resultsTruncated()) {
-            c.set(ConditionType.RESULTS_TRUNCATED, true, Reason.SIZE_LIMIT, "per-task results exceed the results ConfigMap's "
+            c.set(ConditionType.ResultsTruncated.name(), true, Reason.SizeLimit.name(), "per-task results exceed the results ConfigMap's "
                     + "limit and were not all kept; status.result holds the complete reduction");
         }
     }
@@ -107,7 +107,7 @@ public final class StatusCalculator {
         s.phase = Phase.Failed;
         s.observedGeneration = pj.getMetadata().getGeneration();
         Conditions c = new Conditions(null, now, s.observedGeneration);
-        c.add(ConditionType.FAILED, true, reason, message);
+        c.add(ConditionType.Failed.name(), true, reason, message);
         s.conditions = new ArrayList<>(c.list());
         s.completionTime = now.toString();
         return s;
@@ -117,8 +117,8 @@ public final class StatusCalculator {
     public static ParallelJobStatus withReconcileError(ParallelJobStatus previous, Instant now, Exception e) {
         ParallelJobStatus s = previous == null ? new ParallelJobStatus() : previous;
         if (s.phase == null) s.phase = Phase.Pending;
-        s.conditions.removeIf(c -> ConditionType.RECONCILE_ERROR.equals(c.getType()));
-        s.conditions.add(new ConditionBuilder().withType(ConditionType.RECONCILE_ERROR)
+        s.conditions.removeIf(c -> ConditionType.ReconcileError.name().equals(c.getType()));
+        s.conditions.add(new ConditionBuilder().withType(ConditionType.ReconcileError.name())
                 .withStatus(Conditions.TRUE).withReason(e.getClass().getSimpleName())
                 .withMessage(dev.parallel.api.contract.TaskResult.truncate(String.valueOf(e.getMessage()), 500))
                 .withLastTransitionTime(now.toString()).build());

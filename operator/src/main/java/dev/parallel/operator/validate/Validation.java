@@ -31,7 +31,7 @@ public final class Validation {
         var problems = SpecValidator.validate(pj);
         if (!problems.isEmpty()) {
             String msg = problems.stream().map(Object::toString).reduce((a, b) -> a + "; " + b).orElse("");
-            return failed(Reason.INVALID_SPEC, msg, EventReason.InvalidSpec);
+            return failed(Reason.InvalidSpec.name(), msg, EventReason.InvalidSpec);
         }
         String configMapText = null;
         var ref = pj.getSpec().tasks.configMapRef;
@@ -39,7 +39,7 @@ public final class Validation {
             ConfigMap cm = client.configMaps().inNamespace(pj.getMetadata().getNamespace()).withName(ref.name).get();
             configMapText = cm == null || cm.getData() == null ? null : cm.getData().get(ref.keyOrDefault());
             if (configMapText == null) {
-                return failed(Reason.TASKS_NOT_FOUND, "spec.tasks.configMapRef: ConfigMap " + ref.name
+                return failed(Reason.TasksNotFound.name(), "spec.tasks.configMapRef: ConfigMap " + ref.name
                         + (cm == null ? " not found" : " has no key " + ref.keyOrDefault())
                         + " in namespace " + pj.getMetadata().getNamespace(), EventReason.TasksNotFound);
             }
@@ -47,7 +47,7 @@ public final class Validation {
         try {
             return new Result(Planner.plan(pj, configMapText), null);
         } catch (IOException e) {
-            return failed(Reason.INVALID_TASKS, "spec.tasks: " + e.getMessage(), EventReason.InvalidSpec);
+            return failed(Reason.InvalidTasks.name(), "spec.tasks: " + e.getMessage(), EventReason.InvalidSpec);
         }
     }
 

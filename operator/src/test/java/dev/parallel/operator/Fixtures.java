@@ -37,6 +37,14 @@ final class Fixtures {
         }
     }
 
+    static dev.parallel.operator.plan.Plan plan(ParallelJob pj) {
+        try {
+            return dev.parallel.operator.plan.Planner.plan(pj, null);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** A fluent ParallelJob spec: {@code spec().kernel("pi").range(0, 100).set("parallelism", 3).pj()}. */
     static Spec spec() { return new Spec(); }
 
@@ -61,13 +69,7 @@ final class Fixtures {
 
         ParallelJob pj() { return Fixtures.pj(yaml.toString()); }
 
-        dev.parallel.operator.plan.Plan plan() {
-            try {
-                return dev.parallel.operator.plan.Planner.plan(pj(), null);
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        }
+        dev.parallel.operator.plan.Plan plan() { return Fixtures.plan(pj()); }
     }
 
     /** A pod of index {@code part} in {@code phase}, terminated with {@code message} (null: still running). */

@@ -222,4 +222,64 @@ class RealApiServerTest {
         assertThat(r.getSpec().tasks.range.step).isEqualTo(1L);
         assertThat(r.getSpec().tasks.range.param).isEqualTo("value");
     }
+
+    /** The status write as production makes it (server-side apply, forced) and as the mock-server tests do (JSON patch). */
+    @ParameterizedTest
+    @CsvSource({"true", "false"})
+    void oneStatusWriteReplacesTheWholeStatus(boolean ssa) throws Exception {
+        String name = "status-" + ssa;
+        ParallelJob pj = create(name, "kernel: pi\nparams: {samples: 10}\ntasks: {range: {start: 0, end: 4}}\npods: 1\n");
+        var plan = Fixtures.plan(pj);
+        var writer = new dev.parallel.operator.status.StatusWriter(client, ssa, "paralleljob", (updated, original) -> { });
+        var finals = java.util.Map.of(0, dev.parallel.api.contract.PartSummary.decode(Fixtures.summary(0, 4, 4, 0,
+                "{\"hits\":3,\"samples\":40}")));
+        var done = dev.parallel.operator.status.StatusCalculator.compute(pj, plan, null,
+                new dev.parallel.operator.gather.Gathered(finals, java.util.Map.of(), false, null), null, java.time.Instant.EPOCH, "r");
+        assertThat(writer.write(pj, done)).isTrue();
+        ParallelJob read = client.resources(ParallelJob.class).inNamespace("ns1").withName(name).get();
+        assertThat(read.getStatus().phase).isEqualTo(dev.parallel.api.v1alpha1.Phase.Succeeded);
+        assertThat(read.getStatus().result).isNotNull();
+        assertThat(writer.write(read, done)).as("unchanged: no write").isFalse();
+        // A status without a result (say, the operator's own failure) leaves none of the old one behind.
+        var failed = dev.parallel.operator.status.StatusCalculator.failed(read, java.time.Instant.EPOCH, "InvalidSpec", "bad");
+        writer.write(read, failed);
+        read = client.resources(ParallelJob.class).inNamespace("ns1").withName(name).get();
+        assertThat(read.getStatus().result).isNull();
+        assertThat(read.getStatus().tasks).isNull();
+        assertThat(read.getStatus().conditions).singleElement().satisfies(c -> assertThat(c.getReason()).isEqualTo("InvalidSpec"));
+        assertThat(read.getSpec().tasks.range.end).as("the spec is untouched").isEqualTo(4L);
+    }
+
+    /** Events are de-duplicated on the server: the same again (a restarted operator) counts, a once-event stays one. */
+    @Test
+    void eventsAreDeduplicatedOnTheServer() {
+        ParallelJob pj = create("events", "kernel: pi\nparams: {samples: 10}\ntasks: {range: {start: 0, end: 4}}\n");
+        var first = new dev.parallel.operator.events.EventRecorder(client);
+        var restarted = new dev.parallel.operator.events.EventRecorder(client);
+        first.record(pj, dev.parallel.operator.events.EventReason.Suspended, "suspended: running pods are stopped");
+        restarted.record(pj, dev.parallel.operator.events.EventReason.Suspended, "suspended: running pods are stopped");
+        first.once(pj, "phase/Running", dev.parallel.operator.events.EventReason.Running, "1 part(s) running");
+        restarted.once(pj, "phase/Running", dev.parallel.operator.events.EventReason.Running, "1 part(s) running");
+        var events = client.v1().events().inNamespace("ns1").list().getItems().stream()
+                .filter(e -> "events".equals(e.getInvolvedObject().getName())).toList();
+        assertThat(events).extracting(e -> e.getReason() + " x" + e.getCount())
+                .containsExactlyInAnyOrder("Suspended x2", "Running x1");
+    }
+
+    /** A namespace being deleted refuses new objects with 403 and the NamespaceTerminating cause: retried quietly. */
+    @Test
+    void aTerminatingNamespaceIsRetriedQuietly() {
+        client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName("going")
+                .endMetadata().build()).create();
+        client.namespaces().withName("going").delete(); // no namespace controller here: it stays Terminating
+        await().atMost(Duration.ofSeconds(10)).until(() -> "Terminating".equals(client.namespaces().withName("going").get()
+                .getStatus().getPhase()));
+        var cm = new io.fabric8.kubernetes.api.model.ConfigMapBuilder().withNewMetadata().withName("x").withNamespace("going")
+                .endMetadata().build();
+        assertThatThrownBy(() -> client.resource(cm).create()).isInstanceOfSatisfying(KubernetesClientException.class, e -> {
+            assertThat(e.getCode()).isEqualTo(403);
+            assertThat(ParallelJobReconciler.quietRetry(e)).isTrue();
+        });
+        assertThat(ParallelJobReconciler.quietRetry(new KubernetesClientException("forbidden", 403, null))).isFalse();
+    }
 }

@@ -37,6 +37,15 @@ final class Fixtures {
         }
     }
 
+    /** Creates the ParallelJob {@code name} in ns1 from spec YAML (the server assigns its uid). */
+    static ParallelJob create(io.fabric8.kubernetes.client.KubernetesClient client, String name, String spec) {
+        ParallelJob pj = pj(spec);
+        pj.getMetadata().setName(name);
+        pj.getMetadata().setUid(null);
+        pj.getMetadata().setNamespace("ns1");
+        return client.resources(ParallelJob.class).inNamespace("ns1").resource(pj).create();
+    }
+
     static dev.parallel.operator.plan.Plan plan(ParallelJob pj) {
         try {
             return dev.parallel.operator.plan.Planner.plan(pj, null);

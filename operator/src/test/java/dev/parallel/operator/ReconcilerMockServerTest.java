@@ -40,13 +40,7 @@ class ReconcilerMockServerTest {
         writer = new StatusWriter(client, false, "paralleljob", (updated, original) -> { });
     }
 
-    ParallelJob apply(String name, String spec) {
-        ParallelJob pj = Fixtures.pj(spec);
-        pj.getMetadata().setName(name);
-        pj.getMetadata().setUid(null);
-        pj.getMetadata().setNamespace("ns1");
-        return client.resources(ParallelJob.class).inNamespace("ns1").resource(pj).create();
-    }
+    ParallelJob apply(String name, String spec) { return Fixtures.create(client, name, spec); }
 
     ParallelJob get(String name) { return client.resources(ParallelJob.class).inNamespace("ns1").withName(name).get(); }
 

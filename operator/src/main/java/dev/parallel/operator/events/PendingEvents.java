@@ -16,8 +16,6 @@ public final class PendingEvents {
     /** An event at most once per ParallelJob and key (a phase reached, a condition that turned True). */
     public void once(String key, EventReason reason, String message) { pending.add(new Pending(key, reason, message)); }
 
-    public List<EventReason> reasons() { return pending.stream().map(Pending::reason).toList(); }
-
     public void recordAll(EventRecorder recorder, ParallelJob pj) {
         for (Pending p : pending) {
             if (p.onceKey() == null) {

@@ -37,6 +37,9 @@ class OperatorWiringTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> get("wired-pi").getStatus() != null
                 && client.batch().v1().jobs().inNamespace("ns1").withName("wired-pi").get() != null);
         assertThat(get("wired-pi").getStatus().phase).isEqualTo(Phase.Pending);
+        // Written by the reconcile's own status write, not by updateErrorStatus (which also says Pending).
+        assertThat(get("wired-pi").getStatus().conditions).extracting(c -> c.getType())
+                .containsExactly("Running", "Suspended", "Complete", "Failed");
         assertThat(client.batch().v1().jobs().inNamespace("ns1").withName("wired-pi").get().getSpec().getCompletions()).isEqualTo(2);
     }
 }

@@ -35,9 +35,11 @@ import org.jboss.logging.Logger;
  * namesake left, hold the MPI launcher until its workers are Ready, and sync suspend. A Job is never
  * updated except for spec.suspend (and the MPI workers' parallelism, scaled to zero when the run ends).
  *
- * <p>Explicit rather than JOSDK dependent resources: a dependent finds its Job by name in the cache and
- * would adopt a deleted namesake's Job, its readyPostcondition has no timeout nor failure message for the
- * MPI gate, and it creates through server-side apply, which the reconcile-logic tests' mock server refuses.
+ * <p>Explicit rather than JOSDK (5.2.1) dependent resources: a managed workflow reconciles its dependents
+ * before reconcile() runs, so a deleted namesake's Job (same name in the cache) would pass for ours before
+ * the leftovers check; readyPostcondition has no timeout nor failure message for the MPI gate
+ * (WaitingForMpiWorkers, MpiWorkersNotReady); and standalone dependents need JOSDK's Context, which the
+ * synchronous reconcile-logic tests do without.
  */
 public final class Deployer {
     private static final Logger LOG = Logger.getLogger(Deployer.class);

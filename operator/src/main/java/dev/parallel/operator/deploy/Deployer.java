@@ -75,6 +75,7 @@ public final class Deployer {
             if (!gate.allReady()) waiting = new PhaseDecision.Waiting(Reason.WaitingForMpiWorkers.name(), gate.waitingMessage());
         }
         if (job == null && waiting == null) {
+            // The tasks ConfigMap is created (and read for leftovers) only until the Job exists: no informer holds it.
             if (plan.spec().tasks.items != null) createIfAbsent(TasksConfigMap.build(plan));
             try {
                 job = createIfAbsent(WorkerJob.build(plan, settings));

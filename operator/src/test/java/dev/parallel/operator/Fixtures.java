@@ -37,6 +37,50 @@ final class Fixtures {
         }
     }
 
+    /** Creates the ParallelJob {@code name} in ns1 from spec YAML (the server assigns its uid). */
+    static ParallelJob create(io.fabric8.kubernetes.client.KubernetesClient client, String name, String spec) {
+        ParallelJob pj = pj(spec);
+        pj.getMetadata().setName(name);
+        pj.getMetadata().setUid(null);
+        pj.getMetadata().setNamespace("ns1");
+        return client.resources(ParallelJob.class).inNamespace("ns1").resource(pj).create();
+    }
+
+    static dev.parallel.operator.plan.Plan plan(ParallelJob pj) {
+        try {
+            return dev.parallel.operator.plan.Planner.plan(pj, null);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A fluent ParallelJob spec: {@code spec().kernel("pi").range(0, 100).set("parallelism", 3).pj()}. */
+    static Spec spec() { return new Spec(); }
+
+    /** Collects spec fields as YAML lines (values in YAML flow syntax), then parses them as the API server would. */
+    static final class Spec {
+        private final StringBuilder yaml = new StringBuilder();
+
+        Spec set(String field, Object yamlValue) {
+            yaml.append(field).append(": ").append(yamlValue).append('\n');
+            return this;
+        }
+
+        Spec kernel(String kernel) { return set("kernel", kernel); }
+
+        Spec command(String command) { return set("command", command); }
+
+        Spec range(int start, int end) { return set("tasks", "{range: {start: " + start + ", end: " + end + "}}"); }
+
+        Spec range(int start, int end, String param) {
+            return set("tasks", "{range: {start: " + start + ", end: " + end + ", param: " + param + "}}");
+        }
+
+        ParallelJob pj() { return Fixtures.pj(yaml.toString()); }
+
+        dev.parallel.operator.plan.Plan plan() { return Fixtures.plan(pj()); }
+    }
+
     /** A pod of index {@code part} in {@code phase}, terminated with {@code message} (null: still running). */
     static Pod pod(String name, int part, String phase, String message, int exitCode, String created) {
         var status = new ContainerStatusBuilder().withName("worker");

@@ -41,7 +41,7 @@ class GpuSchedulingTest {
     @Test
     void taskPodsAskForTheGpusOnGpuNodes() throws Exception {
         var pj = Fixtures.pj("kernel: pi\ntasks: {range: {start: 0, end: 4}}\n" + GPU);
-        var job = WorkerJob.build(pj, Planner.plan(pj, null), Fixtures.SETTINGS);
+        var job = WorkerJob.build(Planner.plan(pj, null), Fixtures.SETTINGS);
         assertAsksForGpus(job.getSpec().getTemplate().getSpec(), "worker");
         assertThat(pj.getSpec().resources.getLimits()).as("the spec is not modified").doesNotContainKey("example.com/gpu");
     }
@@ -50,15 +50,15 @@ class GpuSchedulingTest {
     void withMpiTheWorkersAskForTheGpusNotTheLauncher() throws Exception {
         var pj = Fixtures.pj("kernel: pi\ntasks: {range: {start: 0, end: 4}}\nexecutor: mpi\nmpi: {workers: 2}\n" + GPU);
         var plan = Planner.plan(pj, null);
-        assertAsksForGpus(MpiWorkers.job(pj, plan, Fixtures.SETTINGS).getSpec().getTemplate().getSpec(), "mpi-worker");
-        var launcher = WorkerJob.build(pj, plan, Fixtures.SETTINGS).getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertAsksForGpus(MpiWorkers.job(plan, Fixtures.SETTINGS).getSpec().getTemplate().getSpec(), "mpi-worker");
+        var launcher = WorkerJob.build(plan, Fixtures.SETTINGS).getSpec().getTemplate().getSpec().getContainers().get(0);
         assertThat(launcher.getResources().getLimits()).doesNotContainKey("example.com/gpu");
     }
 
     @Test
     void defaultResourceIsNvidiaGpu() throws Exception {
         var pj = Fixtures.pj("kernel: pi\ntasks: {range: {start: 0, end: 4}}\ngpu: {count: 1}\n");
-        var c = WorkerJob.build(pj, Planner.plan(pj, null), Fixtures.SETTINGS).getSpec().getTemplate().getSpec().getContainers().get(0);
+        var c = WorkerJob.build(Planner.plan(pj, null), Fixtures.SETTINGS).getSpec().getTemplate().getSpec().getContainers().get(0);
         assertThat(c.getResources().getLimits()).containsEntry("nvidia.com/gpu", new Quantity("1"));
     }
 
@@ -71,7 +71,7 @@ class GpuSchedulingTest {
         String why = PartObserver.unschedulable(List.of(pod));
         assertThat(why).contains("Insufficient nvidia.com/gpu");
         var plan = Planner.plan(pj, null);
-        var job = WorkerJob.build(pj, plan, Fixtures.SETTINGS);
+        var job = WorkerJob.build(plan, Fixtures.SETTINGS);
         var s = StatusCalculator.compute(pj, plan, job, new Gathered(Map.of(), Map.of(), false, null, why), null,
                 Instant.EPOCH, "r");
         var running = s.conditions.stream().filter(c -> "Running".equals(c.getType())).findFirst().orElseThrow();
@@ -89,14 +89,14 @@ class GpuSchedulingTest {
     @Test
     void cudaPodsGetTheFallbackAndTheDriverCapabilities() throws Exception {
         var pj = Fixtures.pj(CUDA + "gpu: {count: 1, fallback: cpu}\n");
-        var job = WorkerJob.build(pj, Planner.plan(pj, null), Fixtures.SETTINGS);
+        var job = WorkerJob.build(Planner.plan(pj, null), Fixtures.SETTINGS);
         assertThat(env(job, "PJ_EXECUTOR")).isEqualTo("cuda");
         assertThat(env(job, "PJ_GPU_FALLBACK")).isEqualTo("cpu");
         assertThat(env(job, "NVIDIA_DRIVER_CAPABILITIES")).isEqualTo("compute,utility");
         var dflt = Fixtures.pj(CUDA + "gpu: {count: 1}\n");
-        assertThat(env(WorkerJob.build(dflt, Planner.plan(dflt, null), Fixtures.SETTINGS), "PJ_GPU_FALLBACK")).isEqualTo("fail");
+        assertThat(env(WorkerJob.build(Planner.plan(dflt, null), Fixtures.SETTINGS), "PJ_GPU_FALLBACK")).isEqualTo("fail");
         var threads = Fixtures.pj("kernel: pi\ntasks: {range: {start: 0, end: 4}}\ngpu: {count: 1}\n");
-        assertThat(env(WorkerJob.build(threads, Planner.plan(threads, null), Fixtures.SETTINGS), "PJ_GPU_FALLBACK")).isNull();
+        assertThat(env(WorkerJob.build(Planner.plan(threads, null), Fixtures.SETTINGS), "PJ_GPU_FALLBACK")).isNull();
     }
 
     /** Two finished parts that found no GPU, as the job image reports them. */
@@ -116,7 +116,7 @@ class GpuSchedulingTest {
     void cpuFallbackSucceedsAndSaysSoInACondition() throws Exception {
         var pj = Fixtures.pj(CUDA + "gpu: {count: 1, fallback: cpu}\n");
         var plan = Planner.plan(pj, null);
-        var s = StatusCalculator.compute(pj, plan, WorkerJob.build(pj, plan, Fixtures.SETTINGS), noGpuParts(true), null,
+        var s = StatusCalculator.compute(pj, plan, WorkerJob.build(plan, Fixtures.SETTINGS), noGpuParts(true), null,
                 Instant.EPOCH, "r");
         assertThat(s.phase).isEqualTo(dev.parallel.api.v1alpha1.Phase.Succeeded);
         var fallback = s.conditions.stream().filter(c -> "CpuFallback".equals(c.getType())).findFirst().orElseThrow();
@@ -129,7 +129,7 @@ class GpuSchedulingTest {
     void withoutFallbackTheJobFailsNamingTheMissingDriver() throws Exception {
         var pj = Fixtures.pj(CUDA + "gpu: {count: 1}\n");
         var plan = Planner.plan(pj, null);
-        var s = StatusCalculator.compute(pj, plan, WorkerJob.build(pj, plan, Fixtures.SETTINGS), noGpuParts(false), null,
+        var s = StatusCalculator.compute(pj, plan, WorkerJob.build(plan, Fixtures.SETTINGS), noGpuParts(false), null,
                 Instant.EPOCH, "r");
         assertThat(s.phase).isEqualTo(dev.parallel.api.v1alpha1.Phase.Failed);
         var failed = s.conditions.stream().filter(c -> "Failed".equals(c.getType())).findFirst().orElseThrow();
@@ -144,7 +144,7 @@ class GpuSchedulingTest {
         var plan = Planner.plan(pj, null);
         Map<Integer, dev.parallel.api.contract.PartSummary> finals = Map.of(0, new dev.parallel.api.contract.PartSummary(
                 0, 4, 4, 0, 0, null, false, List.of(), false, 5, "cuda", null, null));
-        var s = StatusCalculator.compute(pj, plan, WorkerJob.build(pj, plan, Fixtures.SETTINGS),
+        var s = StatusCalculator.compute(pj, plan, WorkerJob.build(plan, Fixtures.SETTINGS),
                 new Gathered(finals, Map.of(), false, Instant.EPOCH), null, Instant.EPOCH, "r");
         assertThat(s.conditions).noneMatch(c -> "CpuFallback".equals(c.getType()));
     }

@@ -33,13 +33,13 @@ class MpiJobsTest {
         var pj = Fixtures.pj(SPEC);
         var plan = Planner.plan(pj, null);
         assertThat(plan.parts()).isEqualTo(1);
-        Job launcher = WorkerJob.build(pj, plan, Fixtures.SETTINGS);
+        Job launcher = WorkerJob.build(plan, Fixtures.SETTINGS);
         assertThat(launcher.getSpec().getCompletions()).isEqualTo(1);
         assertThat(launcher.getSpec().getBackoffLimitPerIndex()).isEqualTo(1);
         var c = launcher.getSpec().getTemplate().getSpec().getContainers().get(0);
         assertThat(c.getName()).isEqualTo("launcher");
         assertThat(c.getArgs()).containsExactly("mpi-launch");
-        assertThat(WorkerJob.resultsContainer(pj)).isEqualTo("launcher");
+        assertThat(WorkerJob.resultsContainer(Planner.plan(pj, null))).isEqualTo("launcher");
         assertThat(launcher.getSpec().getPodFailurePolicy().getRules().get(1).getOnExitCodes().getContainerName())
                 .isEqualTo("launcher");
         var env = WorkerJobTest.env(launcher);
@@ -54,7 +54,7 @@ class MpiJobsTest {
     @Test
     void workersAreAnIndexedJobOfSshdBehindAHeadlessServiceUnderTheRestrictedProfile() throws Exception {
         var pj = Fixtures.pj(SPEC);
-        Job w = MpiWorkers.job(pj, Planner.plan(pj, null), Fixtures.SETTINGS);
+        Job w = MpiWorkers.job(Planner.plan(pj, null), Fixtures.SETTINGS);
         assertThat(w.getMetadata().getName()).isEqualTo("demo-worker");
         assertThat(w.getSpec().getCompletionMode()).isEqualTo("Indexed");
         assertThat(w.getSpec().getParallelism()).isEqualTo(3);
@@ -70,7 +70,7 @@ class MpiJobsTest {
         assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
         assertThat(pod.getVolumes()).anyMatch(v -> v.getSecret() != null && v.getSecret().getDefaultMode() == 0440
                 && v.getSecret().getSecretName().equals("demo-ssh"));
-        var svc = MpiWorkers.service(pj);
+        var svc = MpiWorkers.service(Planner.plan(pj, null));
         assertThat(svc.getSpec().getClusterIP()).isEqualTo("None");
         assertThat(svc.getSpec().getPublishNotReadyAddresses()).isTrue();
         assertThat(w.getSpec().getTemplate().getMetadata().getLabels()).containsAllEntriesOf(svc.getSpec().getSelector());
@@ -97,8 +97,8 @@ class MpiJobsTest {
     @Test
     void generatedKeysAreFreshPerParallelJobAndOpenSshReadsThem(@TempDir Path dir) throws Exception {
         var pj = Fixtures.pj(SPEC);
-        var a = MpiSshSecret.build(pj).getStringData();
-        var b = MpiSshSecret.build(pj).getStringData();
+        var a = MpiSshSecret.build(Planner.plan(pj, null)).getStringData();
+        var b = MpiSshSecret.build(Planner.plan(pj, null)).getStringData();
         assertThat(a.get(PodContract.SSH_CLIENT_KEY)).isNotEqualTo(b.get(PodContract.SSH_CLIENT_KEY));
         assertThat(a.get(PodContract.SSH_AUTHORIZED_KEYS)).startsWith("ecdsa-sha2-nistp256 ");
         // ssh-keygen -y derives the public key from the private key: it must equal our authorized_keys line.

@@ -158,7 +158,7 @@ class RealApiServerTest {
             ParallelJob created = client.resources(ParallelJob.class).inNamespace("ns1").resource(pj).create();
             assertThat(dev.parallel.api.contract.Json.MAPPER.writeValueAsString(created).length()).as(file).isLessThan(2500);
             var plan = Planner.plan(created, null);
-            client.batch().v1().jobs().inNamespace("ns1").resource(WorkerJob.build(created, plan, Fixtures.SETTINGS)).create();
+            client.batch().v1().jobs().inNamespace("ns1").resource(WorkerJob.build(plan, Fixtures.SETTINGS)).create();
             assertThat(plan.tasks()).isEqualTo(file.contains("10m") ? 10_000_000L : 45L);
         }
     }
@@ -187,8 +187,8 @@ class RealApiServerTest {
                 """);
         assertThat(pj.getSpec().tasks.items).hasSize(3);
         var plan = Planner.plan(pj, null);
-        var cm = TasksConfigMap.build(pj, plan);
-        var job = WorkerJob.build(pj, plan, Fixtures.SETTINGS);
+        var cm = TasksConfigMap.build(plan);
+        var job = WorkerJob.build(plan, Fixtures.SETTINGS);
         var createdCm = client.configMaps().inNamespace("ns1").resource(cm).create();
         assertThat(createdCm.getData().get("tasks.jsonl")).contains("\"id\":\"big\"");
         var created = client.batch().v1().jobs().inNamespace("ns1").resource(job).create();
@@ -197,21 +197,21 @@ class RealApiServerTest {
         ParallelJob mpi = create("valid-mpi", "kernel: pi\nexecutor: mpi\nmpi: {workers: 2, slotsPerWorker: 2}\n"
                 + "tasks: {range: {start: 0, end: 4}}\n");
         var mpiPlan = Planner.plan(mpi, null);
-        client.resource(dev.parallel.operator.plan.MpiSshSecret.build(mpi)).create();
-        client.resource(dev.parallel.operator.plan.MpiWorkers.service(mpi)).create();
-        var workers = client.resource(dev.parallel.operator.plan.MpiWorkers.job(mpi, mpiPlan, Fixtures.SETTINGS)).create();
+        client.resource(dev.parallel.operator.plan.MpiSshSecret.build(Planner.plan(mpi, null))).create();
+        client.resource(dev.parallel.operator.plan.MpiWorkers.service(Planner.plan(mpi, null))).create();
+        var workers = client.resource(dev.parallel.operator.plan.MpiWorkers.job(mpiPlan, Fixtures.SETTINGS)).create();
         assertThat(workers.getSpec().getTemplate().getSpec().getSubdomain()).isEqualTo("valid-mpi-mpi");
-        var launcher = client.resource(WorkerJob.build(mpi, mpiPlan, Fixtures.SETTINGS)).create();
+        var launcher = client.resource(WorkerJob.build(mpiPlan, Fixtures.SETTINGS)).create();
         // spec.gpu: the extended-resource limit, selectors, tolerations and runtime class pass validation.
         ParallelJob gpu = create("valid-gpu", "kernel: pi\ngpu: {count: 1, nodeSelector: {gpu: \"yes\"}, "
                 + "tolerations: [{key: gpu, operator: Exists}], runtimeClassName: nvidia}\ntasks: {range: {start: 0, end: 4}}\n");
-        var gpuJob = client.resource(WorkerJob.build(gpu, Planner.plan(gpu, null), Fixtures.SETTINGS)).create();
+        var gpuJob = client.resource(WorkerJob.build(Planner.plan(gpu, null), Fixtures.SETTINGS)).create();
         assertThat(gpuJob.getSpec().getTemplate().getSpec().getContainers().get(0).getResources().getLimits())
                 .containsKey("nvidia.com/gpu");
         ParallelJob cuda = create("valid-cuda", "kernel: matmul\nexecutor: cuda\ngpu: {count: 2, fallback: cpu}\n"
                 + "params: {n: 64}\ntasks: {range: {start: 0, end: 4}}\n");
         assertThat(cuda.getSpec().gpu.fallback).isEqualTo(dev.parallel.api.v1alpha1.GpuSpec.Fallback.CPU);
-        var cudaJob = client.resource(WorkerJob.build(cuda, Planner.plan(cuda, null), Fixtures.SETTINGS)).create();
+        var cudaJob = client.resource(WorkerJob.build(Planner.plan(cuda, null), Fixtures.SETTINGS)).create();
         assertThat(cudaJob.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv())
                 .anyMatch(e -> "PJ_GPU_FALLBACK".equals(e.getName()) && "cpu".equals(e.getValue()));
         assertThat(launcher.getSpec().getCompletions()).isEqualTo(1);
@@ -221,5 +221,65 @@ class RealApiServerTest {
         var r = create("defaults", "kernel: pi\ntasks: {range: {start: 0, end: 4}}\n");
         assertThat(r.getSpec().tasks.range.step).isEqualTo(1L);
         assertThat(r.getSpec().tasks.range.param).isEqualTo("value");
+    }
+
+    /** The status write as production makes it (server-side apply, forced) and as the mock-server tests do (JSON patch). */
+    @ParameterizedTest
+    @CsvSource({"true", "false"})
+    void oneStatusWriteReplacesTheWholeStatus(boolean ssa) throws Exception {
+        String name = "status-" + ssa;
+        ParallelJob pj = create(name, "kernel: pi\nparams: {samples: 10}\ntasks: {range: {start: 0, end: 4}}\npods: 1\n");
+        var plan = Fixtures.plan(pj);
+        var writer = new dev.parallel.operator.status.StatusWriter(client, ssa, "paralleljob", (updated, original) -> { });
+        var finals = java.util.Map.of(0, dev.parallel.api.contract.PartSummary.decode(Fixtures.summary(0, 4, 4, 0,
+                "{\"hits\":3,\"samples\":40}")));
+        var done = dev.parallel.operator.status.StatusCalculator.compute(pj, plan, null,
+                new dev.parallel.operator.gather.Gathered(finals, java.util.Map.of(), false, null), null, java.time.Instant.EPOCH, "r");
+        assertThat(writer.write(pj, done)).isTrue();
+        ParallelJob read = client.resources(ParallelJob.class).inNamespace("ns1").withName(name).get();
+        assertThat(read.getStatus().phase).isEqualTo(dev.parallel.api.v1alpha1.Phase.Succeeded);
+        assertThat(read.getStatus().result).isNotNull();
+        assertThat(writer.write(read, done)).as("unchanged: no write").isFalse();
+        // A status without a result (say, the operator's own failure) leaves none of the old one behind.
+        var failed = dev.parallel.operator.status.StatusCalculator.failed(read, java.time.Instant.EPOCH, "InvalidSpec", "bad");
+        writer.write(read, failed);
+        read = client.resources(ParallelJob.class).inNamespace("ns1").withName(name).get();
+        assertThat(read.getStatus().result).isNull();
+        assertThat(read.getStatus().tasks).isNull();
+        assertThat(read.getStatus().conditions).singleElement().satisfies(c -> assertThat(c.getReason()).isEqualTo("InvalidSpec"));
+        assertThat(read.getSpec().tasks.range.end).as("the spec is untouched").isEqualTo(4L);
+    }
+
+    /** Events are de-duplicated on the server: the same again (a restarted operator) counts, a once-event stays one. */
+    @Test
+    void eventsAreDeduplicatedOnTheServer() {
+        ParallelJob pj = create("events", "kernel: pi\nparams: {samples: 10}\ntasks: {range: {start: 0, end: 4}}\n");
+        var first = new dev.parallel.operator.events.EventRecorder(client);
+        var restarted = new dev.parallel.operator.events.EventRecorder(client);
+        first.record(pj, dev.parallel.operator.events.EventReason.Suspended, "suspended: running pods are stopped");
+        restarted.record(pj, dev.parallel.operator.events.EventReason.Suspended, "suspended: running pods are stopped");
+        first.once(pj, "phase/Running", dev.parallel.operator.events.EventReason.Running, "1 part(s) running");
+        restarted.once(pj, "phase/Running", dev.parallel.operator.events.EventReason.Running, "1 part(s) running");
+        var events = client.v1().events().inNamespace("ns1").list().getItems().stream()
+                .filter(e -> "events".equals(e.getInvolvedObject().getName())).toList();
+        assertThat(events).extracting(e -> e.getReason() + " x" + e.getCount())
+                .containsExactlyInAnyOrder("Suspended x2", "Running x1");
+    }
+
+    /** A namespace being deleted refuses new objects with 403 and the NamespaceTerminating cause: retried quietly. */
+    @Test
+    void aTerminatingNamespaceIsRetriedQuietly() {
+        client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName("going")
+                .endMetadata().build()).create();
+        client.namespaces().withName("going").delete(); // no namespace controller here: it stays Terminating
+        await().atMost(Duration.ofSeconds(10)).until(() -> "Terminating".equals(client.namespaces().withName("going").get()
+                .getStatus().getPhase()));
+        var cm = new io.fabric8.kubernetes.api.model.ConfigMapBuilder().withNewMetadata().withName("x").withNamespace("going")
+                .endMetadata().build();
+        assertThatThrownBy(() -> client.resource(cm).create()).isInstanceOfSatisfying(KubernetesClientException.class, e -> {
+            assertThat(e.getCode()).isEqualTo(403);
+            assertThat(ParallelJobReconciler.quietRetry(e)).isTrue();
+        });
+        assertThat(ParallelJobReconciler.quietRetry(new KubernetesClientException("forbidden", 403, null))).isFalse();
     }
 }

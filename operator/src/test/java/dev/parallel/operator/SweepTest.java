@@ -73,7 +73,7 @@ class SweepTest {
         Plan plan = Planner.plan(pj, null);
         assertThat(plan.tasks()).isEqualTo(8);
         assertThat(plan.hasTaskFile()).isFalse();
-        var job = WorkerJob.build(pj, plan, Fixtures.SETTINGS);
+        var job = WorkerJob.build(plan, Fixtures.SETTINGS);
         Map<String, String> env = job.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
                 .filter(e -> e.getValue() != null).collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue));
         assertThat(env).containsEntry(PodContract.REDUCE, "argmin").containsEntry(PodContract.REDUCE_BY, "loss")

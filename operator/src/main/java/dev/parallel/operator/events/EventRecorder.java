@@ -1,58 +1,87 @@
 package dev.parallel.operator.events;
 
 import dev.parallel.api.v1alpha1.ParallelJob;
+import dev.parallel.operator.plan.Names;
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.time.Instant;
 import org.jboss.logging.Logger;
 
-/** Records core/v1 Events on a ParallelJob (kubectl describe pj shows them). Never fails a reconcile. */
+/**
+ * Records core/v1 Events on a ParallelJob (kubectl describe pj shows them). Never fails a reconcile.
+ * De-duplicated on the server, as the Kubernetes event series does: an event's name is a hash of the
+ * ParallelJob's uid and what it says, so the same event again (a restarted operator, a second replica,
+ * a reconcile that still saw the old status) finds it and counts it instead of adding another.
+ */
 public final class EventRecorder {
     private static final Logger LOG = Logger.getLogger(EventRecorder.class);
+    /** Event names are DNS subdomains (253 chars): the ParallelJob's name, cut, then '.' and the hash. */
+    private static final int MAX_PREFIX = 200;
     private final KubernetesClient client;
-    /** How many ParallelJobs the dedupe memory keeps: deleted ones age out instead of piling up. */
-    static final int REMEMBERED = 10_000;
-    /** The last phase announced per ParallelJob (uid), and the one-off events already recorded (uid/key): a
-     * reconcile that still sees the old status in its cache must not announce the same thing twice. */
-    private final java.util.Map<String, String> announced = lru();
-    private final java.util.Map<String, String> onceDone = lru();
 
     public EventRecorder(KubernetesClient client) { this.client = client; }
 
-    /** Records a phase transition once per ParallelJob and phase. */
-    public void transition(ParallelJob pj, String phase, EventReason reason, String message) {
-        String uid = pj.getMetadata().getUid();
-        if (uid != null && phase.equals(announced.put(uid, phase))) return;
-        record(pj, reason, message);
-    }
-
-    /** Records an event once per ParallelJob and key (e.g. a condition that turned True). */
+    /** Records an event at most once per ParallelJob and key (a phase reached, a condition that turned True). */
     public void once(ParallelJob pj, String key, EventReason reason, String message) {
-        String uid = pj.getMetadata().getUid();
-        if (uid != null && onceDone.put(uid + "/" + key, key) != null) return;
-        record(pj, reason, message);
+        Event e = event(pj, "once/" + key, reason, message);
+        if (create(pj, e) == Outcome.EXISTS) LOG.debugf("event %s already recorded: %s", e.getMetadata().getName(), reason);
     }
 
-    private static java.util.Map<String, String> lru() {
-        return java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>(256, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(java.util.Map.Entry<String, String> eldest) { return size() > REMEMBERED; }
-        });
-    }
-
+    /** Records an event; the same reason and message on the same ParallelJob again increments its count. */
     public void record(ParallelJob pj, EventReason reason, String message) {
+        Event e = event(pj, "series/" + reason.name() + "/" + message, reason, message);
+        if (create(pj, e) == Outcome.EXISTS) countAgain(pj, e);
+    }
+
+    private enum Outcome { CREATED, EXISTS, FAILED }
+
+    private Outcome create(ParallelJob pj, Event e) {
+        try {
+            client.v1().events().inNamespace(e.getMetadata().getNamespace()).resource(e).create();
+            LOG.infof("%s/%s: %s: %s", e.getMetadata().getNamespace(), pj.getMetadata().getName(), e.getReason(), e.getMessage());
+            return Outcome.CREATED;
+        } catch (KubernetesClientException x) {
+            if (x.getCode() == 409) return Outcome.EXISTS;
+            LOG.warnf("could not record event %s on %s/%s: %s", e.getReason(), e.getMetadata().getNamespace(),
+                    pj.getMetadata().getName(), x.getMessage());
+            return Outcome.FAILED;
+        }
+    }
+
+    /** The series' next occurrence: lastTimestamp moves, count + 1 (a JSON patch that tests the count it read). */
+    private void countAgain(ParallelJob pj, Event e) {
+        var resource = client.v1().events().inNamespace(e.getMetadata().getNamespace()).withName(e.getMetadata().getName());
+        try {
+            Event seen = resource.patch(PatchContext.of(PatchType.JSON_MERGE),
+                    "{\"lastTimestamp\":\"" + e.getLastTimestamp() + "\"}");
+            int n = seen.getCount() == null ? 1 : seen.getCount();
+            resource.patch(PatchContext.of(PatchType.JSON), "[{\"op\":\"test\",\"path\":\"/count\",\"value\":" + n + "},"
+                    + "{\"op\":\"replace\",\"path\":\"/count\",\"value\":" + (n + 1) + "}]");
+            LOG.infof("%s/%s: %s (x%d): %s", e.getMetadata().getNamespace(), pj.getMetadata().getName(), e.getReason(), n + 1,
+                    e.getMessage());
+        } catch (KubernetesClientException x) { // a racing writer counted it, or it expired: one count less
+            LOG.debugf("could not count event %s again: %s", e.getMetadata().getName(), x.getMessage());
+        }
+    }
+
+    static Event event(ParallelJob pj, String key, EventReason reason, String message) {
         String now = Instant.now().toString();
         var ns = pj.getMetadata().getNamespace();
-        var event = new EventBuilder()
+        String name = pj.getMetadata().getName();
+        return new EventBuilder()
                 .withNewMetadata()
-                    .withGenerateName(pj.getMetadata().getName() + ".")
+                    .withName((name.length() > MAX_PREFIX ? name.substring(0, MAX_PREFIX).replaceAll("[-.]+$", "") : name)
+                            + "." + Names.hash(pj.getMetadata().getUid() + "/" + key, 8))
                     .withNamespace(ns)
                 .endMetadata()
                 .withInvolvedObject(new ObjectReferenceBuilder()
                         .withApiVersion(pj.getApiVersion()).withKind(pj.getKind())
-                        .withName(pj.getMetadata().getName()).withNamespace(ns)
+                        .withName(name).withNamespace(ns)
                         .withUid(pj.getMetadata().getUid())
                         .withResourceVersion(pj.getMetadata().getResourceVersion()).build())
                 .withReason(reason.name())
@@ -62,11 +91,5 @@ public final class EventRecorder {
                 .withNewSource().withComponent("parallel-job-operator").endSource()
                 .withReportingComponent("parallel.dev/operator")
                 .build();
-        try {
-            client.v1().events().inNamespace(ns).resource(event).create();
-        } catch (KubernetesClientException e) {
-            LOG.warnf("could not record event %s on %s/%s: %s", reason, ns, pj.getMetadata().getName(), e.getMessage());
-        }
-        LOG.infof("%s/%s: %s: %s", ns, pj.getMetadata().getName(), reason, message);
     }
 }

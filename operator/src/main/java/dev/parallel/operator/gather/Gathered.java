@@ -12,6 +12,9 @@ import java.util.Map;
  */
 public record Gathered(Map<Integer, PartSummary> finals, Map<Integer, Long> runningTasks, boolean resultsTruncated,
                        Instant firstStart, String unschedulable, boolean rowsTruncated) {
+    /** Nothing gathered: no Job yet. */
+    public static final Gathered NONE = new Gathered(Map.of(), Map.of(), false, null);
+
     public Gathered(Map<Integer, PartSummary> finals, Map<Integer, Long> runningTasks, boolean resultsTruncated,
                     Instant firstStart, String unschedulable) {
         this(finals, runningTasks, resultsTruncated, firstStart, unschedulable, false);

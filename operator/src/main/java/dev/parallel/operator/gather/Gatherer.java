@@ -5,7 +5,6 @@ import dev.parallel.api.contract.PartSummary;
 import dev.parallel.api.contract.PodContract;
 import dev.parallel.api.contract.Reducer;
 import dev.parallel.api.contract.Reduction;
-import dev.parallel.api.v1alpha1.ParallelJob;
 import dev.parallel.operator.plan.Plan;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -35,7 +34,7 @@ public final class Gatherer {
         this.maxResultsBytes = maxResultsBytes;
     }
 
-    public Gathered gather(ParallelJob pj, Plan plan, Job job, List<Pod> pods, ConfigMap results) {
+    public Gathered gather(Plan plan, Job job, List<Pod> pods, ConfigMap results) {
         Map<Integer, PartSummary> finals = new TreeMap<>(ResultsStore.summaries(results));
         var fresh = PartObserver.newlyFinished(plan, job, pods, finals.keySet());
         boolean truncated = ResultsStore.truncated(results);
@@ -48,7 +47,7 @@ public final class Gatherer {
                 add.put(ResultsStore.summaryKey(f.part()), summary);
                 size += summary.length() + 16;
             }
-            Reduction reduction = Reduction.of(pj.getSpec());
+            Reduction reduction = Reduction.of(plan.spec());
             if (reduction.grouped()) { // the rows before per-task lines: they are the answer, the lines detail
                 Map<Integer, PartSummary> all = new TreeMap<>(finals);
                 fresh.forEach((i, f) -> all.put(i, f.summary()));
@@ -62,7 +61,7 @@ public final class Gatherer {
             }
             for (var f : fresh.values()) {
                 if (truncated) break;
-                String lines = resultLines(pj, f.podName());
+                String lines = resultLines(plan, f.podName());
                 int bytes = lines.getBytes(StandardCharsets.UTF_8).length;
                 if (size + bytes > maxResultsBytes) {
                     truncated = true;
@@ -75,7 +74,7 @@ public final class Gatherer {
             // Optimistic locking on the ConfigMap's resourceVersion: two writers (a restarted operator
             // racing its old self) cannot both add a part; the loser retries and sees it recorded.
             ConfigMap updated = new io.fabric8.kubernetes.api.model.ConfigMapBuilder(results).addToData(add).build();
-            client.configMaps().inNamespace(pj.getMetadata().getNamespace()).resource(updated).update();
+            client.configMaps().inNamespace(plan.namespace()).resource(updated).update();
             fresh.forEach((i, f) -> finals.put(i, f.summary()));
         }
         return new Gathered(finals, PartObserver.running(plan, pods, finals.keySet()), truncated,
@@ -113,10 +112,10 @@ public final class Gatherer {
         return new Rows(text.toString(), false);
     }
 
-    private String resultLines(ParallelJob pj, String pod) {
+    private String resultLines(Plan plan, String pod) {
         try {
-            String log = client.pods().inNamespace(pj.getMetadata().getNamespace()).withName(pod)
-                    .inContainer(dev.parallel.operator.plan.WorkerJob.resultsContainer(pj)).getLog();
+            String log = client.pods().inNamespace(plan.namespace()).withName(pod)
+                    .inContainer(dev.parallel.operator.plan.WorkerJob.resultsContainer(plan)).getLog();
             if (log == null) return "";
             return log.lines().filter(l -> l.startsWith(PodContract.RESULT_LOG_PREFIX))
                     .map(l -> l.substring(PodContract.RESULT_LOG_PREFIX.length()))

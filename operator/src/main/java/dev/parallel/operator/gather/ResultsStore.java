@@ -1,9 +1,8 @@
 package dev.parallel.operator.gather;
 
 import dev.parallel.api.contract.PartSummary;
-import dev.parallel.api.v1alpha1.ParallelJob;
 import dev.parallel.operator.plan.Names;
-import dev.parallel.operator.plan.WorkerJob;
+import dev.parallel.operator.plan.Plan;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import java.nio.charset.StandardCharsets;
@@ -30,15 +29,8 @@ public final class ResultsStore {
 
     public static String resultsKey(int part) { return summaryKey(part) + RESULTS_SUFFIX; }
 
-    public static ConfigMap empty(ParallelJob pj) {
-        return new ConfigMapBuilder()
-                .withNewMetadata()
-                    .withName(Names.resultsConfigMap(pj))
-                    .withNamespace(pj.getMetadata().getNamespace())
-                    .withLabels(Names.labels(pj, "results"))
-                    .withOwnerReferences(WorkerJob.ownerReference(pj))
-                .endMetadata()
-                .build();
+    public static ConfigMap empty(Plan plan) {
+        return new ConfigMapBuilder().withMetadata(plan.metadata(Names.resultsConfigMap(plan.pj()), "results")).build();
     }
 
     /** The finished parts recorded so far; an undecodable entry is skipped (never fatal). */

@@ -1,7 +1,6 @@
 package dev.parallel.operator.plan;
 
 import dev.parallel.api.contract.PodContract;
-import dev.parallel.api.v1alpha1.ParallelJob;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import java.io.ByteArrayOutputStream;
@@ -27,7 +26,7 @@ import java.util.Map;
 public final class MpiSshSecret {
     private MpiSshSecret() {}
 
-    public static Secret build(ParallelJob pj) {
+    public static Secret build(Plan plan) {
         KeyPair client = generate();
         KeyPair host = generate();
         String clientPublic = authorizedKey((ECPublicKey) client.getPublic(), "launcher");
@@ -37,12 +36,7 @@ public final class MpiSshSecret {
         data.put(PodContract.SSH_HOST_KEY, pem(host));
         data.put(PodContract.SSH_AUTHORIZED_KEYS, clientPublic); // the launcher is the only client
         return new SecretBuilder()
-                .withNewMetadata()
-                    .withName(Names.mpiSecret(pj))
-                    .withNamespace(pj.getMetadata().getNamespace())
-                    .withLabels(Names.labels(pj, "mpi-ssh"))
-                    .withOwnerReferences(WorkerJob.ownerReference(pj))
-                .endMetadata()
+                .withMetadata(plan.metadata(Names.mpiSecret(plan.pj()), "mpi-ssh"))
                 .withType("Opaque")
                 .withImmutable(true)
                 .withStringData(data)

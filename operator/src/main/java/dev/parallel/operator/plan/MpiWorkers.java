@@ -4,6 +4,7 @@ import dev.parallel.api.contract.PodContract;
 import dev.parallel.api.v1alpha1.MpiSpec;
 import dev.parallel.api.v1alpha1.ParallelJob;
 import dev.parallel.operator.OperatorSettings;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
@@ -38,48 +39,50 @@ public final class MpiWorkers {
 
     private MpiWorkers() {}
 
-    static MpiSpec mpi(ParallelJob pj) { return pj.getSpec().mpi; }
-
     /** Selects the worker pods (for the Service and for readiness). */
-    static Map<String, String> selector(ParallelJob pj) {
+    static Map<String, String> selector(Plan plan) {
         Map<String, String> s = new LinkedHashMap<>();
-        s.put(Names.LABEL_INSTANCE, Names.job(pj));
+        s.put(Names.LABEL_INSTANCE, plan.jobName());
         s.put(Names.LABEL_COMPONENT, COMPONENT);
         return s;
     }
 
     /** Headless, and publishing pods before they are Ready: their names must resolve while sshd starts. */
-    public static Service service(ParallelJob pj) {
+    public static Service service(Plan plan) {
         return new ServiceBuilder()
-                .withNewMetadata()
-                    .withName(Names.mpiService(pj))
-                    .withNamespace(pj.getMetadata().getNamespace())
-                    .withLabels(Names.labels(pj, COMPONENT))
-                    .withOwnerReferences(WorkerJob.ownerReference(pj))
-                .endMetadata()
+                .withMetadata(plan.metadata(Names.mpiService(plan.pj()), COMPONENT))
                 .withNewSpec()
                     .withClusterIP("None")
                     .withPublishNotReadyAddresses(true)
-                    .withSelector(selector(pj))
+                    .withSelector(selector(plan))
                     .addNewPort().withName("ssh").withPort(PodContract.SSH_PORT)
                         .withTargetPort(new IntOrString(PodContract.SSH_PORT)).endPort()
                 .endSpec()
                 .build();
     }
 
-    public static Job job(ParallelJob pj, Plan plan, OperatorSettings settings) {
-        int workers = mpi(pj).workers;
-        List<VolumeMount> mounts = new ArrayList<>(WorkerJob.mounts(plan));
-        mounts.add(WorkerJob.sshMount());
-        var volumes = WorkerJob.volumes(plan);
-        volumes.add(WorkerJob.sshVolume(pj));
+    public static Job job(Plan plan, OperatorSettings settings) {
+        int workers = plan.spec().mpi.workers;
+        List<VolumeMount> mounts = new ArrayList<>(PodTemplate.mounts(plan));
+        mounts.add(PodTemplate.sshMount());
+        var worker = new ContainerBuilder()
+                .withName(CONTAINER)
+                .withImage(settings.jobImage())
+                .withImagePullPolicy(settings.jobImagePullPolicy())
+                .withCommand("/bin/sh", "-c", SSHD)
+                .withEnv(plan.spec().env)
+                .addNewPort().withName("ssh").withContainerPort(PodContract.SSH_PORT).endPort()
+                .withNewReadinessProbe()
+                    .withNewTcpSocket().withPort(new IntOrString(PodContract.SSH_PORT)).endTcpSocket()
+                    .withPeriodSeconds(2)
+                .endReadinessProbe()
+                // The ranks run here: the task resources belong to the workers.
+                .withResources(PodTemplate.taskResources(plan, settings))
+                .withVolumeMounts(mounts)
+                .withSecurityContext(PodTemplate.containerSecurity())
+                .build();
         return new JobBuilder()
-                .withNewMetadata()
-                    .withName(Names.mpiWorkers(pj))
-                    .withNamespace(pj.getMetadata().getNamespace())
-                    .withLabels(Names.labels(pj, COMPONENT))
-                    .withOwnerReferences(WorkerJob.ownerReference(pj))
-                .endMetadata()
+                .withMetadata(plan.metadata(Names.mpiWorkers(plan.pj()), COMPONENT))
                 .withNewSpec()
                     .withCompletionMode("Indexed")
                     .withCompletions(workers)
@@ -87,49 +90,18 @@ public final class MpiWorkers {
                     // A deleted or crashed worker is replaced under the same name; a worker that keeps
                     // failing (say, sshd cannot start) fails this Job and so the ParallelJob.
                     .withBackoffLimit(workers + 6)
-                    .withActiveDeadlineSeconds(pj.getSpec().activeDeadlineSeconds)
-                    .withNewTemplate()
-                        .withNewMetadata().withLabels(WorkerJob.podLabels(pj, Names.labels(pj, COMPONENT))).withAnnotations(pj.getSpec().podAnnotations).endMetadata()
-                        .withNewSpec()
-                            .withRestartPolicy("Never")
-                            .withSubdomain(Names.mpiService(pj))
-                            .withServiceAccountName(pj.getSpec().serviceAccountName)
-                            .withAutomountServiceAccountToken(false)
-                            .withEnableServiceLinks(false)
-                            .withNodeSelector(WorkerJob.nodeSelector(pj))
-                            .withTolerations(WorkerJob.tolerations(pj))
-                            .withRuntimeClassName(WorkerJob.runtimeClassName(pj))
-                            .withAffinity(pj.getSpec().affinity)
-                            .withImagePullSecrets(pj.getSpec().imagePullSecrets)
-                            .withSecurityContext(WorkerJob.podSecurity(settings))
-                            .addNewContainer()
-                                .withName(CONTAINER)
-                                .withImage(settings.jobImage())
-                                .withImagePullPolicy(settings.jobImagePullPolicy())
-                                .withCommand("/bin/sh", "-c", SSHD)
-                                .withEnv(pj.getSpec().env)
-                                .addNewPort().withName("ssh").withContainerPort(PodContract.SSH_PORT).endPort()
-                                .withNewReadinessProbe()
-                                    .withNewTcpSocket().withPort(new IntOrString(PodContract.SSH_PORT)).endTcpSocket()
-                                    .withPeriodSeconds(2)
-                                .endReadinessProbe()
-                                // The ranks run here: the task resources belong to the workers.
-                                .withResources(WorkerJob.resources(pj, settings))
-                                .withVolumeMounts(mounts)
-                                .withSecurityContext(WorkerJob.containerSecurity())
-                            .endContainer()
-                            .withVolumes(volumes)
-                        .endSpec()
-                    .endTemplate()
+                    .withActiveDeadlineSeconds(plan.spec().activeDeadlineSeconds)
+                    .withTemplate(PodTemplate.of(plan, settings, COMPONENT).subdomain(Names.mpiService(plan.pj()))
+                            .containers(worker).withSshVolume(true).build())
                 .endSpec()
                 .build();
     }
 
     /** What the launcher needs beyond the pod contract: where the ranks go and how. */
-    static Map<String, String> launcherEnv(ParallelJob pj) {
-        MpiSpec m = mpi(pj);
+    static Map<String, String> launcherEnv(Plan plan) {
+        MpiSpec m = plan.spec().mpi;
         Map<String, String> env = new LinkedHashMap<>();
-        env.put(PodContract.MPI_HOSTS, IntStream.range(0, m.workers).mapToObj(i -> Names.mpiHost(pj, i))
+        env.put(PodContract.MPI_HOSTS, IntStream.range(0, m.workers).mapToObj(i -> Names.mpiHost(plan.pj(), i))
                 .collect(Collectors.joining(",")));
         env.put(PodContract.MPI_SLOTS, Integer.toString(m.slotsOrDefault()));
         env.put(PodContract.MPI_MODE, m.modeOrDefault().value());
@@ -138,7 +110,7 @@ public final class MpiWorkers {
     }
 
     /** The worker pods of this ParallelJob among {@code pods}. */
-    public static List<Pod> pods(ParallelJob pj, List<Pod> pods) {
+    public static List<Pod> pods(List<Pod> pods) {
         return pods.stream().filter(p -> p.getMetadata().getLabels() != null
                 && COMPONENT.equals(p.getMetadata().getLabels().get(Names.LABEL_COMPONENT))).toList();
     }

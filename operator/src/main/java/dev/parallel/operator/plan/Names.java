@@ -30,7 +30,7 @@ public final class Names {
     public static String job(ParallelJob pj) {
         String n = pj.getMetadata().getName();
         if (n.length() <= MAX_BASE) return n;
-        return n.substring(0, MAX_BASE - 9).replaceAll("[-.]+$", "") + "-" + hash(n);
+        return n.substring(0, MAX_BASE - 9).replaceAll("[-.]+$", "") + "-" + hash(n, 4);
     }
 
     public static String tasksConfigMap(ParallelJob pj) { return job(pj) + "-tasks"; }
@@ -61,10 +61,11 @@ public final class Names {
         return l;
     }
 
-    private static String hash(String s) {
+    /** The first {@code bytes} bytes of the SHA-256 of {@code s}, in hex: deterministic name suffixes. */
+    public static String hash(String s, int bytes) {
         try {
             byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(d, 0, 4);
+            return HexFormat.of().formatHex(d, 0, bytes);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

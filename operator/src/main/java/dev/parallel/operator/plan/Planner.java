@@ -15,15 +15,12 @@ public final class Planner {
         ParallelJobSpec s = pj.getSpec();
         long tasks = SpecTasks.taskList(s, configMapText).size();
         // executor: mpi: one launcher pod is the single part; the ranks split the tasks among themselves.
-        boolean mpi = s.mpi != null;
+        boolean mpi = Plan.mpi(pj);
         int parts = mpi ? 1 : Partition.parts(tasks, s.pods, s.tasksPerPod, s.parallelismOrDefault());
         int parallelism = mpi ? 1 : Math.min(parts, s.parallelismOrDefault());
-        if (s.tasks.items != null) {
-            return new Plan(tasks, parts, parallelism, Names.tasksConfigMap(pj), "tasks.jsonl");
-        }
-        if (s.tasks.configMapRef != null) {
-            return new Plan(tasks, parts, parallelism, s.tasks.configMapRef.name, s.tasks.configMapRef.keyOrDefault());
-        }
-        return new Plan(tasks, parts, parallelism, null, null);
+        String cm = s.tasks.items != null ? Names.tasksConfigMap(pj) : s.tasks.configMapRef != null ? s.tasks.configMapRef.name : null;
+        String key = s.tasks.items != null ? "tasks.jsonl" : s.tasks.configMapRef != null ? s.tasks.configMapRef.keyOrDefault() : null;
+        return new Plan(pj, tasks, parts, parallelism, cm, key, mpi, Names.job(pj), pj.getMetadata().getNamespace(),
+                Plan.ownerOf(pj));
     }
 }

@@ -1,7 +1,6 @@
 package dev.parallel.operator.plan;
 
 import dev.parallel.api.tasks.SpecTasks;
-import dev.parallel.api.v1alpha1.ParallelJob;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 
@@ -9,16 +8,11 @@ import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 public final class TasksConfigMap {
     private TasksConfigMap() {}
 
-    public static ConfigMap build(ParallelJob pj, Plan plan) {
+    public static ConfigMap build(Plan plan) {
         return new ConfigMapBuilder()
-                .withNewMetadata()
-                    .withName(plan.tasksConfigMap())
-                    .withNamespace(pj.getMetadata().getNamespace())
-                    .withLabels(Names.labels(pj, "tasks"))
-                    .withOwnerReferences(WorkerJob.ownerReference(pj))
-                .endMetadata()
+                .withMetadata(plan.metadata(plan.tasksConfigMap(), "tasks"))
                 .withImmutable(true) // spec.tasks is immutable too
-                .addToData(plan.tasksKey(), SpecTasks.itemsAsJsonLines(pj.getSpec().tasks))
+                .addToData(plan.tasksKey(), SpecTasks.itemsAsJsonLines(plan.spec().tasks))
                 .build();
     }
 }

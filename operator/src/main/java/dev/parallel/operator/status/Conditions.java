@@ -8,6 +8,7 @@ import java.util.List;
 
 /** Standard conditions; lastTransitionTime moves only when a condition's status flips. */
 final class Conditions {
+    static final String TRUE = "True";
     private final List<Condition> previous;
     private final List<Condition> out = new ArrayList<>();
     private final String now;
@@ -20,11 +21,15 @@ final class Conditions {
     }
 
     void set(String type, boolean status, String reason, String message) {
-        String st = status ? "True" : "False";
+        add(type, status, reason, dev.parallel.api.contract.TaskResult.truncate(message, 1000));
+    }
+
+    /** As {@link #set}, the message as it is (a failure's whole explanation). */
+    void add(String type, boolean status, String reason, String message) {
+        String st = status ? TRUE : "False";
         String since = previous.stream().filter(c -> type.equals(c.getType()) && st.equals(c.getStatus()))
                 .map(Condition::getLastTransitionTime).findFirst().orElse(now);
-        out.add(new ConditionBuilder().withType(type).withStatus(st).withReason(reason)
-                .withMessage(dev.parallel.api.contract.TaskResult.truncate(message, 1000))
+        out.add(new ConditionBuilder().withType(type).withStatus(st).withReason(reason).withMessage(message)
                 .withObservedGeneration(generation).withLastTransitionTime(since).build());
     }
 

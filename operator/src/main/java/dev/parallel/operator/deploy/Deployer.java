@@ -1,0 +1,225 @@
+package dev.parallel.operator.deploy;
+
+import static dev.parallel.operator.status.ConditionType.Reason;
+
+import dev.parallel.api.v1alpha1.ParallelJob;
+import dev.parallel.api.v1alpha1.ParallelJobStatus;
+import dev.parallel.api.v1alpha1.Phase;
+import dev.parallel.operator.OperatorSettings;
+import dev.parallel.operator.events.EventReason;
+import dev.parallel.operator.events.PendingEvents;
+import dev.parallel.operator.gather.ResultsStore;
+import dev.parallel.operator.observe.Observed;
+import dev.parallel.operator.plan.MpiSshSecret;
+import dev.parallel.operator.plan.MpiWorkers;
+import dev.parallel.operator.plan.Names;
+import dev.parallel.operator.plan.Plan;
+import dev.parallel.operator.plan.TasksConfigMap;
+import dev.parallel.operator.plan.WorkerJob;
+import dev.parallel.operator.status.ConditionType;
+import dev.parallel.operator.status.PhaseDecision;
+import dev.parallel.operator.validate.Validation.Failure;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.DeletionPropagation;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.jboss.logging.Logger;
+
+/**
+ * Deploy: create what is missing (deterministic names, never a second Job), remove what a deleted
+ * namesake left, hold the MPI launcher until its workers are Ready, and sync suspend. A Job is never
+ * updated except for spec.suspend (and the MPI workers' parallelism, scaled to zero when the run ends).
+ *
+ * <p>Explicit rather than JOSDK (5.2.1) dependent resources: a managed workflow reconciles its dependents
+ * before reconcile() runs, so a deleted namesake's Job (same name in the cache) would pass for ours before
+ * the leftovers check; readyPostcondition has no timeout nor failure message for the MPI gate
+ * (WaitingForMpiWorkers, MpiWorkersNotReady); and standalone dependents need JOSDK's Context, which the
+ * synchronous reconcile-logic tests do without.
+ */
+public final class Deployer {
+    private static final Logger LOG = Logger.getLogger(Deployer.class);
+
+    /** What deploy leaves: the Job (if any), the results ConfigMap, and why the status waits or fails. */
+    public record Deployed(Job job, ConfigMap results, PhaseDecision.Waiting waiting, Failure failure,
+                           PhaseDecision.Waiting leftovers) {}
+
+    private final KubernetesClient client;
+    private final OperatorSettings settings;
+
+    public Deployer(KubernetesClient client, OperatorSettings settings) {
+        this.client = client;
+        this.settings = settings;
+    }
+
+    public Deployed deploy(Plan plan, Observed seen, PendingEvents events) {
+        // The results ConfigMap is read by GET, not cached: one per ParallelJob and up to 700 KB each
+        // (caching them all cost the operator its memory at 1,000 ParallelJobs).
+        ConfigMap results = client.configMaps().inNamespace(plan.namespace()).withName(Names.resultsConfigMap(plan.pj())).get();
+        var leftovers = removeLeftovers(plan, seen, results);
+        if (leftovers != null) return new Deployed(null, results, null, null, leftovers);
+        if (results == null) results = createIfAbsent(ResultsStore.empty(plan));
+        Job job = seen.mainJob();
+        PhaseDecision.Waiting waiting = null;
+        if (job == null && plan.mpi()) {
+            MpiGate gate = new MpiGate(plan, workers(plan, seen, events), seen.workerPods());
+            Failure failed = gate.failure(Instant.now());
+            if (failed != null) {
+                stopMpiWorkers(plan, List.of(gate.workers()), events);
+                return new Deployed(null, results, null, failed, null);
+            }
+            if (!gate.allReady()) waiting = new PhaseDecision.Waiting(Reason.WaitingForMpiWorkers.name(), gate.waitingMessage());
+        }
+        if (job == null && waiting == null) {
+            // The tasks ConfigMap is created (and read for leftovers) only until the Job exists: no informer holds it.
+            if (plan.spec().tasks.items != null) createIfAbsent(TasksConfigMap.build(plan));
+            try {
+                job = createIfAbsent(WorkerJob.build(plan, settings));
+            } catch (KubernetesClientException e) {
+                // Invalid (422): the same Job would be refused again; anything else is retried.
+                if (e.getCode() != 422) throw e;
+                String why = e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage();
+                return new Deployed(null, results, null,
+                        new Failure(Reason.JobRejected.name(), "the API server rejected the Job: " + why, EventReason.Failed), null);
+            }
+            announceCreated(plan, job, events);
+        }
+        if (job != null) job = syncSuspend(plan, job, seen.previous(), events);
+        return new Deployed(job, results, waiting, null, null);
+    }
+
+    private static void announceCreated(Plan plan, Job job, PendingEvents events) {
+        var s = plan.spec();
+        if (plan.mpi()) {
+            events.record(EventReason.MpiLauncherCreated, "all " + s.mpi.workers + " MPI workers Ready: created launcher Job "
+                    + job.getMetadata().getName() + " (mpirun, " + s.mpi.ranks() + " ranks)");
+        } else {
+            events.record(EventReason.JobCreated, "created Indexed Job " + job.getMetadata().getName() + ": "
+                    + plan.tasks() + " tasks in " + plan.parts() + " pods, " + plan.parallelism() + " at a time");
+        }
+    }
+
+    /** executor: mpi: the SSH Secret, the headless Service and the workers Job, created before the launcher. */
+    private Job workers(Plan plan, Observed seen, PendingEvents events) {
+        Job workers = seen.job(Names.mpiWorkers(plan.pj()));
+        if (workers != null) return workers;
+        createOnce(MpiSshSecret.build(plan));
+        createOnce(MpiWorkers.service(plan));
+        if (plan.spec().tasks.items != null) createIfAbsent(TasksConfigMap.build(plan));
+        workers = createIfAbsent(MpiWorkers.job(plan, settings));
+        events.record(EventReason.MpiWorkersCreated, "created " + plan.spec().mpi.workers + " MPI worker pods (Job "
+                + workers.getMetadata().getName() + "); the launcher starts when all are Ready");
+        return workers;
+    }
+
+    /**
+     * The launcher finished (or the run failed): sshd in the workers would run forever, so their Job is
+     * scaled to zero (the Job controller deletes the pods), and the SSH keys and Service go.
+     */
+    public void stopMpiWorkers(ParallelJob pj, List<Job> jobs, PendingEvents events) {
+        if (!Plan.mpi(pj)) return;
+        String name = Names.mpiWorkers(pj);
+        Job workers = jobs.stream().filter(j -> j != null && name.equals(j.getMetadata().getName())).findFirst().orElse(null);
+        if (workers == null || Integer.valueOf(0).equals(workers.getSpec().getParallelism())) return;
+        String ns = pj.getMetadata().getNamespace();
+        client.batch().v1().jobs().inNamespace(ns).withName(workers.getMetadata().getName())
+                .edit(j -> {
+                    j.getSpec().setParallelism(0);
+                    return j;
+                });
+        client.secrets().inNamespace(ns).withName(Names.mpiSecret(pj)).delete();
+        client.services().inNamespace(ns).withName(Names.mpiService(pj)).delete();
+        events.record(EventReason.MpiWorkersStopped, "the run ended: stopped the MPI worker pods, deleted the SSH keys");
+    }
+
+    private void stopMpiWorkers(Plan plan, List<Job> jobs, PendingEvents events) { stopMpiWorkers(plan.pj(), jobs, events); }
+
+    /**
+     * A ParallelJob deleted and created again under the same name finds the old one's Job and ConfigMaps
+     * (same names, owned by the old uid) until the garbage collector removes them. Using them would mix
+     * the old run's results into the new one: delete them and wait.
+     */
+    private PhaseDecision.Waiting removeLeftovers(Plan plan, Observed seen, ConfigMap results) {
+        List<HasMetadata> stale = new ArrayList<>();
+        seen.jobs().stream().filter(j -> !seen.ownedByUs(j)).forEach(stale::add);
+        if (results != null && !seen.ownedByUs(results)) stale.add(results);
+        // The tasks ConfigMap matters only until our Job exists: no extra GET on every later reconcile.
+        if (plan.spec().tasks.items != null && seen.jobs().stream().noneMatch(seen::ownedByUs)) {
+            ConfigMap tasks = client.configMaps().inNamespace(plan.namespace()).withName(Names.tasksConfigMap(plan.pj())).get();
+            if (tasks != null && !seen.ownedByUs(tasks)) stale.add(tasks);
+        }
+        if (stale.isEmpty()) return null;
+        for (var o : stale) client.resource(o).withPropagationPolicy(DeletionPropagation.BACKGROUND).delete();
+        String names = stale.stream().map(o -> o.getKind() + " " + o.getMetadata().getName()).reduce((a, b) -> a + ", " + b).orElse("");
+        LOG.infof("%s/%s: removing what a deleted namesake left: %s", plan.namespace(), plan.pj().getMetadata().getName(), names);
+        return new PhaseDecision.Waiting(Reason.RemovingLeftovers.name(), "a deleted ParallelJob of the same name left " + names
+                + "; they are being deleted and this one starts when they are gone");
+    }
+
+    /** Flips Job.spec.suspend when the user flips spec.suspend; a queue controller's suspend is left alone. */
+    private Job syncSuspend(Plan plan, Job job, ParallelJobStatus previous, PendingEvents events) {
+        boolean want = plan.spec().suspended();
+        boolean has = Boolean.TRUE.equals(job.getSpec().getSuspend());
+        boolean userSuspendedBefore = previous != null && previous.phase == Phase.Suspended
+                && previous.conditions.stream().anyMatch(c -> Reason.SuspendedBySpec.name().equals(c.getReason()));
+        if (want && !has || !want && has && userSuspendedBefore) {
+            job = client.batch().v1().jobs().inNamespace(job.getMetadata().getNamespace())
+                    .withName(job.getMetadata().getName())
+                    .edit(j -> {
+                        j.getSpec().setSuspend(want);
+                        return j;
+                    });
+            events.record(want ? EventReason.Suspended : EventReason.Resumed, want ? "suspended: running pods are stopped" : "resumed");
+        }
+        return job;
+    }
+
+    /** Created, never read (Secrets, Services): the operator holds no permission to read them. */
+    private void createOnce(HasMetadata object) {
+        try {
+            client.resource(object).create();
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 409) throw e;
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T extends HasMetadata> T createIfAbsent(T desired) {
+        var existing = client.resource(desired).get();
+        if (existing != null) return (T) existing;
+        try {
+            return client.resource(desired).create();
+        } catch (KubernetesClientException e) {
+            if (e.getCode() == 409) return (T) client.resource(desired).get(); // created by a racing replica
+            throw e;
+        }
+    }
+
+    /** The MPI gate: the launcher waits until every worker is Ready, for at most workersReadyTimeout. */
+    private record MpiGate(Plan plan, Job workers, List<io.fabric8.kubernetes.api.model.Pod> workerPods) {
+        boolean allReady() { return MpiWorkers.ready(workerPods) >= plan.spec().mpi.workers; }
+
+        /** The workers Job failed, or they were not all Ready in time: the run fails. */
+        Failure failure(Instant now) {
+            var failed = PhaseDecision.jobCondition(workers, ConditionType.Failed.name());
+            if (failed != null) {
+                return new Failure(Reason.MpiWorkersFailed.name(), "the MPI workers Job " + workers.getMetadata().getName() + " failed: "
+                        + failed.getReason() + (failed.getMessage() == null ? "" : " (" + failed.getMessage() + ")"), EventReason.Failed);
+            }
+            String created = workers.getMetadata().getCreationTimestamp();
+            boolean timedOut = created != null && !allReady() && Instant.parse(created)
+                    .plusSeconds(plan.spec().mpi.workersReadyTimeoutOrDefault()).isBefore(now);
+            return timedOut ? new Failure(Reason.MpiWorkersNotReady.name(), waitingMessage(), EventReason.Failed) : null;
+        }
+
+        String waitingMessage() {
+            return MpiWorkers.ready(workerPods) + " of " + plan.spec().mpi.workers + " MPI workers Ready (timeout "
+                    + plan.spec().mpi.workersReadyTimeoutOrDefault() + " s); not Ready: "
+                    + MpiWorkers.notReady(plan.pj(), workerPods);
+        }
+    }
+}

@@ -128,7 +128,7 @@ class ReliabilityE2ETest {
         for (int i = 0; i < 5; i++) manifests.put("rel-kill-s" + i, sleepJob("rel-kill-s" + i, 48, 2500, 2));
         for (int i = 0; i < 5; i++) manifests.put("rel-kill-p" + i, piJob("rel-kill-p" + i, 100 + i));
         Map<String, Object> expected = new LinkedHashMap<>();
-        // A sleep job's result is its total sleep (tasks x millis); pi's comes from the local run.
+        // A sleep job's result is its total sleep (tasks x millis); pi's comes from the independent reference.
         for (var e : manifests.entrySet()) {
             expected.put(e.getKey(), e.getKey().startsWith("rel-kill-s") ? 48 * 2500 : referenceResult(e.getValue()));
         }

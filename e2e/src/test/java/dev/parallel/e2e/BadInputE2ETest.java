@@ -34,24 +34,51 @@ class BadInputE2ETest {
     static final Pattern SETUP = Pattern.compile("^# setup: replace \"(.*)\" with \"(.*)\"$", Pattern.MULTILINE);
     static String logSince;
 
+    /** The operator's containers and their restart counts when this class began. */
+    static java.util.Map<String, Integer> restartsBefore;
+
     @BeforeAll
     static void mark() {
         logSince = java.time.Instant.now().minusSeconds(1).toString();
+        restartsBefore = operatorRestarts();
+    }
+
+    static java.util.Map<String, Integer> operatorRestarts() {
+        var pods = Cluster.operatorPods();
+        assertThat(pods).as("operator pods in %s", Cluster.OPERATOR_NAMESPACE).isNotEmpty();
+        var out = new java.util.TreeMap<String, Integer>();
+        for (var p : pods) {
+            for (var c : p.getStatus().getContainerStatuses()) out.put(p.getMetadata().getName() + "/" + c.getName(), c.getRestartCount());
+        }
+        return out;
     }
 
     static Stream<Path> corpus() throws Exception {
         return Files.list(CORPUS).filter(p -> p.toString().endsWith(".yaml")).sorted();
     }
 
+    static String firstLine(Path p) {
+        try {
+            return Files.readString(p).lines().findFirst().orElse("");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** docs/reliability.md states the corpus's size and how many the API server refuses: both must be the real counts. */
     @Test
-    void theCorpusHasAtLeastThirtyManifestsKubectlRefuses() throws Exception {
-        assertThat(corpus().filter(p -> {
-            try {
-                return Files.readString(p).startsWith("# expect: ");
-            } catch (java.io.IOException e) {
-                throw new IllegalStateException(e);
-            }
-        }).count()).isGreaterThanOrEqualTo(30);
+    void theCorpusHasExactlyTheManifestsTheDocsCount() throws Exception {
+        String doc = Files.readString(Cluster.ROOT.resolve("docs/reliability.md"));
+        Matcher total = Pattern.compile("`operator/src/test/resources/invalid/`: (\\d+) manifests").matcher(doc);
+        Matcher refused = Pattern.compile("\\((\\d+) are refused by the API server").matcher(doc);
+        assertThat(total.find()).as("docs/reliability.md names the corpus size").isTrue();
+        assertThat(refused.find()).as("docs/reliability.md says how many the API server refuses").isTrue();
+        List<Path> all = corpus().toList();
+        long byApiServer = all.stream().filter(p -> firstLine(p).startsWith("# expect: ")).count();
+        long byOperator = all.stream().filter(p -> firstLine(p).startsWith("# expect-condition: ")).count();
+        assertThat(all).hasSize(Integer.parseInt(total.group(1)));
+        assertThat(byApiServer).isEqualTo(Long.parseLong(refused.group(1)));
+        assertThat(byApiServer + byOperator).as("every manifest's first line says what it expects").isEqualTo(all.size());
     }
 
     @ParameterizedTest(name = "{0}")
@@ -67,12 +94,13 @@ class BadInputE2ETest {
             var pj = Cluster.awaitPhase(NS, name, java.time.Duration.ofMinutes(1), Phase.Failed);
             var failed = Cluster.condition(pj, "Failed");
             assertThat(failed.getReason()).isEqualTo(reason[0]);
-            assertThat(failed.getMessage()).contains(reason[1]);
+            assertThat(failed.getMessage()).isEqualTo(reason[1]);
             Cluster.deleteAndWait(NS, name);
             return;
         }
         assertThat(first).as("first line of %s", file.getFileName()).startsWith("# expect: ");
-        String expect = first.substring("# expect: ".length());
+        // {file} stands for the path kubectl was given (it names it in client-side and BadRequest errors).
+        String expect = first.substring("# expect: ".length()).replace("{file}", file.toString());
         Matcher setup = SETUP.matcher(text);
         if (setup.find()) { // an update: first the valid object, then the change
             Path before = Files.createTempFile("setup", ".yaml");
@@ -82,7 +110,10 @@ class BadInputE2ETest {
         }
         var r = Cluster.kubectl("apply", "-n", NS, "-f", file.toString());
         assertThat(r.code()).as("kubectl apply of %s must fail: %s", file.getFileName(), r.out()).isNotZero();
-        assertThat(r.err().strip()).as(file.getFileName().toString()).contains(expect);
+        // The exact message: one line of kubectl's error equals it (several errors are listed one per line, "* "
+        // before each, under "The ParallelJob "x" is invalid: ").
+        assertThat(r.err().lines().map(l -> l.startsWith("* ") ? l.substring(2) : l).map(String::stripTrailing))
+                .as("%s: kubectl said:%n%s", file.getFileName(), r.err()).contains(expect);
         if (setup.find(0)) Cluster.deleteAndWait(NS, name);
         else assertThat(Cluster.get(NS, name)).as("nothing was created").isNull();
     }
@@ -132,8 +163,12 @@ class BadInputE2ETest {
     @AfterAll
     static void noStackTraceInTheOperatorLog() {
         var pods = Cluster.operatorPods();
+        assertThat(pods).as("no operator pod in %s: no log to read", Cluster.OPERATOR_NAMESPACE).isNotEmpty();
+        // A crash would leave its trace in a previous container's log, which is not read below.
+        assertThat(operatorRestarts()).as("operator containers and restarts, before: %s", restartsBefore).isEqualTo(restartsBefore);
         for (var p : pods) {
             var r = Cluster.kubectl("logs", "-n", Cluster.OPERATOR_NAMESPACE, p.getMetadata().getName(), "--since-time=" + logSince);
+            assertThat(r.code()).as("kubectl logs %s: %s", p.getMetadata().getName(), r.err()).isZero();
             assertThat(r.out()).as("operator log of %s", p.getMetadata().getName())
                     .doesNotContainPattern("(?m)^\\s+at [a-zA-Z_$][\\w.$]*\\(")
                     .doesNotContain("Exception in thread");

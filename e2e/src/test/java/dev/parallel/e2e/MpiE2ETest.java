@@ -129,13 +129,18 @@ class MpiE2ETest {
         Cluster.awaitPhase(NS, name, Duration.ofSeconds(60), Phase.Pending);
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(Cluster.get(NS, name).getStatus().conditions)
                 .anyMatch(c -> "WaitingForMpiWorkers".equals(c.getReason())));
+        // The Job controller makes both worker pods within seconds, well inside the 30 s the workers have.
+        List<String> pods = await().atMost(Duration.ofSeconds(20)).until(
+                () -> workerPods(name).stream().map(p -> p.getMetadata().getName()).sorted().toList(), l -> l.size() == 2);
         ParallelJob pj = Cluster.awaitPhase(NS, name, Duration.ofSeconds(90), Phase.Failed);
         var failed = Cluster.condition(pj, "Failed");
         assertThat(failed.getReason()).isEqualTo("MpiWorkersNotReady");
-        // Names the pods and the scheduler's reason once the Job controller has made them (a loaded
-        // cluster may not have within the timeout: then it says so).
-        assertThat(failed.getMessage()).contains("0 of 2 MPI workers Ready")
-                .containsAnyOf(name + "-worker-", "no worker pod yet");
+        // Names each pod with the scheduler's reason: never "no worker pod yet" when the pods exist.
+        assertThat(failed.getMessage()).startsWith("0 of 2 MPI workers Ready").doesNotContain("no worker pod yet");
+        for (String pod : pods) {
+            assertThat(failed.getMessage()).as("the message names %s", pod)
+                    .containsPattern(java.util.regex.Pattern.quote(pod) + " \\(.*?didn't match Pod's node affinity/selector");
+        }
         assertThat(launcher(name)).as("no launcher without Ready workers").isNull();
         nothingLeftRunning(name);
         Cluster.deleteAndWait(NS, name);

@@ -16,13 +16,20 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Scale and load on the single node: many small ParallelJobs at once (500 with make test-reliability,
- * fewer in CI: -Dreliability.jobs), one with 100,000 tasks, and per-task results beyond the size limit.
+ * fewer in CI: -Dreliability.jobs), the objects of a 100,000-task ParallelJob no larger than a 1,000-task one's
+ * (the results ConfigMap within its documented cap), and per-task results beyond the size limit.
  * Figures to stdout and target/reliability.txt.
  */
 class ScaleE2ETest {
     static final String NS = "pj-scale";
-    /** etcd's default request limit (--max-request-bytes 1.5 MiB): no object of ours may come near it. */
-    static final int ETCD_LIMIT = 1536 * 1024;
+    /**
+     * How much a ParallelJob object may differ between 1,000 and 100,000 tasks: only numbers get longer (the range's
+     * end, in the spec and kubectl's last-applied annotation, progress, counts, hits, samples, condition messages),
+     * a few digits each. Anything stored per task or per result would exceed it by orders of magnitude.
+     */
+    static final int SAME_SIZE_SLACK = 160;
+    /** The results ConfigMap's metadata (labels, owner reference, managed fields), beyond its data. */
+    static final int CONFIGMAP_METADATA = 4096;
 
     static void namespace() {
         var ns = Cluster.client().namespaces().withName(NS).get();
@@ -113,21 +120,43 @@ class ScaleE2ETest {
         return count;
     }
 
+    /** The chart's jobDefaults.maxResultsBytes as installed (helm get values --all). */
+    static int maxResultsBytes() throws Exception {
+        var r = Cluster.helm("get", "values", dev.parallel.testkit.ParallelJobCluster.RELEASE, "-n", Cluster.OPERATOR_NAMESPACE,
+                "--all", "-o", "json");
+        assertThat(r.code()).as(r.err()).isZero();
+        return dev.parallel.api.contract.Json.MAPPER.readTree(r.out()).at("/jobDefaults/maxResultsBytes").asInt();
+    }
+
+    /**
+     * The documented bound on a results ConfigMap (docs/contract.md, How the operator gathers): per-task result lines
+     * only while they fit under maxResultsBytes, plus one summary of at most 4 KiB (and its key) per part, plus metadata.
+     */
+    static long resultsBound(int maxResultsBytes, int parts) {
+        return maxResultsBytes + (long) parts * (4096 + 32) + CONFIGMAP_METADATA;
+    }
+
+    static String piJob(String name, int tasks) {
+        return """
+                apiVersion: parallel.dev/v1alpha1
+                kind: ParallelJob
+                metadata: {name: %s}
+                spec:
+                  kernel: pi
+                  params: {samples: 100, seed: 1}
+                  tasks: {range: {start: 0, end: %d, param: task}}
+                  pods: 4
+                  parallelism: 2
+                """.formatted(name, tasks);
+    }
+
     @Test
     void aHundredThousandTasksAndResultsBeyondTheLimitStayBounded() throws Exception {
         namespace();
         try {
-            Cluster.apply(NS, """
-                    apiVersion: parallel.dev/v1alpha1
-                    kind: ParallelJob
-                    metadata: {name: range-100k}
-                    spec:
-                      kernel: pi
-                      params: {samples: 100, seed: 1}
-                      tasks: {range: {start: 0, end: 100000, param: task}}
-                      pods: 4
-                      parallelism: 2
-                    """);
+            // The same job at 1,000 and 100,000 tasks (names of the same length): the objects must not grow.
+            Cluster.apply(NS, piJob("tasks-001k", 1_000));
+            Cluster.apply(NS, piJob("tasks-100k", 100_000));
             // Per-task results far beyond the limit: 3,000 command tasks of 2 KB each, collected.
             Cluster.apply(NS, """
                     apiVersion: parallel.dev/v1alpha1
@@ -139,13 +168,31 @@ class ScaleE2ETest {
                       reduce: collect
                       pods: 2
                     """);
-            ParallelJob big = Cluster.awaitPhase(NS, "range-100k", Duration.ofMinutes(8), Phase.Succeeded, Phase.Failed);
-            assertThat(big.getStatus().phase).isEqualTo(Phase.Succeeded);
-            assertThat(big.getStatus().tasks.succeeded).isEqualTo(100_000);
-            int pjBytes = bytes("pj", "range-100k");
-            int cmBytes = bytes("configmap", big.getStatus().resultsConfigMap);
-            assertThat(pjBytes).isLessThan(ETCD_LIMIT);
-            assertThat(cmBytes).isLessThan(ETCD_LIMIT);
+            int max = maxResultsBytes();
+            int[] pjBytes = new int[2];
+            int[] cmBytes = new int[2];
+            String[] names = {"tasks-001k", "tasks-100k"};
+            for (int i = 0; i < 2; i++) {
+                ParallelJob pj = Cluster.awaitPhase(NS, names[i], Duration.ofMinutes(8), Phase.Succeeded, Phase.Failed);
+                assertThat(pj.getStatus().phase).as("%s: %s", names[i], pj.getStatus().conditions).isEqualTo(Phase.Succeeded);
+                Path manifest = Files.createTempFile(names[i], ".yaml");
+                Files.writeString(manifest, piJob(names[i], i == 0 ? 1_000 : 100_000));
+                var expected = ExampleReference.of(manifest);
+                Files.delete(manifest);
+                assertThat(pj.getStatus().tasks.succeeded).isEqualTo(expected.tasks());
+                ExamplesE2ETest.assertSameResult(names[i] + " status.result",
+                        dev.parallel.api.contract.Json.MAPPER.valueToTree(pj.getStatus().result), expected.result());
+                pjBytes[i] = bytes("pj", names[i]);
+                cmBytes[i] = bytes("configmap", pj.getStatus().resultsConfigMap);
+                assertThat(cmBytes[i]).as("results ConfigMap of %s", names[i]).isLessThanOrEqualTo((int) resultsBound(max, 4));
+            }
+            assertThat(Math.abs(pjBytes[1] - pjBytes[0])).as("ParallelJob object: %d bytes at 1,000 tasks, %d at 100,000",
+                    pjBytes[0], pjBytes[1]).isLessThanOrEqualTo(SAME_SIZE_SLACK);
+            // 1,000 tasks' per-task lines fit (about 80 KB); 100,000 tasks' do not, and the condition says so.
+            var small = Cluster.client().configMaps().inNamespace(NS).withName("tasks-001k-results").get();
+            assertThat(small.getData().keySet()).anyMatch(k -> k.endsWith(".results.jsonl"));
+            assertThat(Cluster.condition(Cluster.get(NS, "tasks-100k"), "ResultsTruncated").getStatus()).isEqualTo("True");
+
             ParallelJob blobs = Cluster.awaitPhase(NS, "big-results", Duration.ofMinutes(5), Phase.Succeeded, Phase.Failed);
             assertThat(blobs.getStatus().phase).as("%s", blobs.getStatus().conditions).isEqualTo(Phase.Succeeded);
             assertThat(blobs.getStatus().tasks.succeeded).isEqualTo(3000);
@@ -153,13 +200,16 @@ class ScaleE2ETest {
             assertThat(truncated.getStatus()).isEqualTo("True");
             int blobPj = bytes("pj", "big-results");
             int blobCm = bytes("configmap", blobs.getStatus().resultsConfigMap);
-            assertThat(blobPj).isLessThan(ETCD_LIMIT);
-            assertThat(blobCm).isLessThan(ETCD_LIMIT);
-            ReliabilityE2ETest.report(String.format(Locale.ROOT, "100,000-task ParallelJob: Succeeded (100000/100000); "
-                    + "ParallelJob object %d bytes, results ConfigMap %d bytes (etcd limit %d)", pjBytes, cmBytes, ETCD_LIMIT));
+            // 6 MB of results: the object holds none of them (its status is a 1,000-task pi job's plus a condition).
+            assertThat(blobPj).as("ParallelJob big-results").isLessThanOrEqualTo(pjBytes[0] + 1024);
+            assertThat(blobCm).as("results ConfigMap of big-results").isLessThanOrEqualTo((int) resultsBound(max, 2));
+            ReliabilityE2ETest.report(String.format(Locale.ROOT, "pi ParallelJob at 1,000 / 100,000 tasks: Succeeded, results exact; "
+                    + "ParallelJob object %d / %d bytes (slack %d), results ConfigMap %d / %d bytes (bound %d: maxResultsBytes %d "
+                    + "+ 4 summaries + metadata)", pjBytes[0], pjBytes[1], SAME_SIZE_SLACK, cmBytes[0], cmBytes[1],
+                    resultsBound(max, 4), max));
             ReliabilityE2ETest.report(String.format(Locale.ROOT, "3,000 tasks x 2 KB results, reduce collect (6 MB of results): "
-                    + "Succeeded, condition ResultsTruncated (%s: %s); ParallelJob %d bytes, results ConfigMap %d bytes",
-                    truncated.getReason(), truncated.getMessage(), blobPj, blobCm));
+                    + "Succeeded, condition ResultsTruncated (%s: %s); ParallelJob %d bytes, results ConfigMap %d bytes (bound %d)",
+                    truncated.getReason(), truncated.getMessage(), blobPj, blobCm, resultsBound(max, 2)));
         } finally {
             Cluster.client().namespaces().withName(NS).delete();
         }

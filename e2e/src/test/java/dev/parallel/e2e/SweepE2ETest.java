@@ -60,6 +60,7 @@ class SweepE2ETest {
         Map<String, IntOrString> excluded = manifest.getSpec().tasks.matrix.exclude.get(0);
         int tasks = 0, best = Integer.MAX_VALUE;
         String bestId = null;
+        com.fasterxml.jackson.databind.node.ObjectNode bestRow = null;
         for (IntOrString lr : axes.get(0).values) {
             for (IntOrString batch : axes.get(1).values) {
                 if (text(lr).equals(text(excluded.get("lr"))) && text(batch).equals(text(excluded.get("batch")))) continue;
@@ -69,6 +70,12 @@ class SweepE2ETest {
                     if (m < best) {
                         best = m;
                         bestId = "lr=" + text(lr) + ",batch=" + batch.getIntVal() + ",seed=" + seed;
+                        // The documented argmin value (docs/contract.md, Reduction): id, params, the "by" field, index.
+                        bestRow = Json.MAPPER.createObjectNode();
+                        bestRow.put("id", bestId);
+                        bestRow.putObject("params").put("lr", text(lr)).put("batch", batch.getIntVal()).put("seed", seed);
+                        bestRow.put("loss", m / 1000.0);
+                        bestRow.put("index", tasks - 1);
                     }
                 }
             }
@@ -85,6 +92,7 @@ class SweepE2ETest {
         assertThat(result.get("id").asText()).isEqualTo(bestId);
         assertThat(result.get("loss").asDouble()).isEqualTo(best / 1000.0);
         assertThat(result.get("params").get("lr").asText()).isEqualTo(bestId.replaceAll("lr=([^,]*),.*", "$1"));
+        ExamplesE2ETest.assertSameResult("status.result", result, bestRow); // every field, both ways
         assertThat(pj.getStatus().resultSummary).isEqualTo(expectedSummary);
         assertThat(Cluster.kubectl("get", "pj", "sweep", "-n", NS).out()).contains(expectedSummary);
 
@@ -92,6 +100,7 @@ class SweepE2ETest {
         var results = Cluster.client().configMaps().inNamespace(NS).withName(pj.getStatus().resultsConfigMap).get();
         assertThat(String.join("\n", results.getData().values())).contains("\"id\":\"" + bestId + "\"");
 
+        // An extra check, not the expected side: the local runner (same kernels and Reducer as the pods) agrees.
         var local = new LocalRunner(new PrintStream(OutputStream.nullOutputStream()), false).run(manifest, null, null, null, null);
         assertThat(local.summary()).isEqualTo(expectedSummary);
         Cluster.deleteAndWait(NS, "sweep");

@@ -86,6 +86,18 @@ class MpiJobsTest {
         assertThat(MpiWorkers.ready(List.of(ready, pod("1", true, false), pod("2", true, false)))).isEqualTo(3);
     }
 
+    @Test
+    void workersNotReadyAreNamedWithTheSchedulersReason() {
+        var pj = Fixtures.pj(SPEC);
+        var unscheduled = new PodBuilder().withNewMetadata().withName("demo-worker-0-abcde").endMetadata()
+                .withNewStatus().withPhase("Pending").addNewCondition().withType("PodScheduled").withStatus("False")
+                .withReason("Unschedulable").withMessage("0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector.")
+                .endCondition().endStatus().build();
+        assertThat(MpiWorkers.notReady(pj, List.of(unscheduled)))
+                .isEqualTo("demo-worker-0-abcde (0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector.)");
+        assertThat(MpiWorkers.notReady(pj, List.of())).startsWith("no worker pod yet");
+    }
+
     static io.fabric8.kubernetes.api.model.Pod pod(String index, boolean ready, boolean deleting) {
         return new PodBuilder().withNewMetadata().withName("w-" + index)
                 .addToAnnotations("batch.kubernetes.io/job-completion-index", index)

@@ -137,15 +137,16 @@ public final class MpiWorkers {
         for (Pod p : workerPods) {
             if (isReady(p) || out.size() >= 3) continue;
             String why = p.getStatus() == null ? "no status" : p.getStatus().getPhase();
-            if (p.getStatus() != null && p.getStatus().getContainerStatuses() != null) {
+            if (p.getStatus() != null) {
+                // Not scheduled: the scheduler's reason. (fabric8 gives an empty, never a null, list of container
+                // statuses, so this cannot hang on that list being absent.)
+                for (var c : p.getStatus().getConditions()) {
+                    if ("PodScheduled".equals(c.getType()) && "False".equals(c.getStatus())) why = c.getMessage();
+                }
                 for (var cs : p.getStatus().getContainerStatuses()) {
                     if (cs.getState() != null && cs.getState().getWaiting() != null) {
                         why = cs.getState().getWaiting().getReason() + ": " + cs.getState().getWaiting().getMessage();
                     }
-                }
-            } else if (p.getStatus() != null && p.getStatus().getConditions() != null) {
-                for (var c : p.getStatus().getConditions()) {
-                    if ("PodScheduled".equals(c.getType()) && "False".equals(c.getStatus())) why = c.getMessage();
                 }
             }
             out.add(p.getMetadata().getName() + " (" + why + ")");

@@ -63,6 +63,10 @@ public final class LocalRunner {
                     Executors.Choice choice = Executors.forPart(kind, s.kernel, s.command, opts,
                             s.gpu == null ? GpuSpec.Fallback.FAIL : s.gpu.fallbackOrDefault());
                     if (choice.fallbackLine() != null && part == 0) progressOut.println("warning: " + choice.fallbackLine());
+                    if (part == 0 && s.kernel != null && s.command == null
+                            && !(choice.executor() instanceof dev.parallel.job.cuda.CudaExecutor)) {
+                        progressOut.println(dev.parallel.job.kernels.KernelPath.describe());
+                    }
                     ResultCollector c = new ResultCollector(s.reduceOrDefault(), out, null);
                     progress.current = c;
                     try (TaskExecutor ex = choice.executor()) { // each part its own pool, as each pod has

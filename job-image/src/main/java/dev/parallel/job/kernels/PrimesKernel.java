@@ -30,11 +30,17 @@ public final class PrimesKernel implements TaskFunction {
 
     @Override
     public JsonNode apply(Task task) throws Exception {
+        long[] range = range(task);
+        return Json.integral(count(path, range[0], range[1]));
+    }
+
+    /** The task's {from, to}, checked (the CUDA kernel takes the same). */
+    public static long[] range(Task task) throws TaskFailure {
         long from = Params.requireLong(task, "from", 0);
         long to = Params.requireLong(task, "to", 0);
         if (to < from) throw new TaskFailure("task " + task.id() + ": parameter 'to' (" + to + ") must be >= 'from' (" + from + ")");
         if (to > (1L << 40)) throw new TaskFailure("task " + task.id() + ": parameter 'to' must be <= 2^40");
-        return Json.integral(count(path, from, to));
+        return new long[] {from, to};
     }
 
     public static long count(long from, long to) throws InterruptedException {
@@ -44,8 +50,7 @@ public final class PrimesKernel implements TaskFunction {
     public static long count(KernelPath path, long from, long to) throws InterruptedException {
         long lo = Math.max(from, 2);
         if (to <= lo) return 0;
-        int limit = (int) Math.sqrt((double) to) + 1;
-        int[] base = basePrimes(limit);
+        int[] base = basePrimes(to);
         byte[] composite = new byte[SEGMENT]; // bytes, not booleans: the vector count compares bytes
         long count = 0;
         for (long segLo = lo; segLo < to; segLo += SEGMENT) {
@@ -83,7 +88,9 @@ public final class PrimesKernel implements TaskFunction {
         return count;
     }
 
-    private static int[] basePrimes(int limit) {
+    /** The primes up to sqrt(to) + 1, ascending: all a sieve below {@code to} crosses off with. */
+    public static int[] basePrimes(long to) {
+        int limit = (int) Math.sqrt((double) to) + 1;
         boolean[] c = new boolean[limit + 1];
         int n = 0;
         int[] out = new int[Math.max(16, (int) (1.3 * limit / Math.max(1, Math.log(limit))) + 16)];

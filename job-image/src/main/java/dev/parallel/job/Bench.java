@@ -40,8 +40,8 @@ public final class Bench {
     }
 
     public void executors() throws InterruptedException {
-        out.printf(Locale.ROOT, "# job-image bench: %d CPUs, java %s, %d runs each (median)%n%n", workers,
-                System.getProperty("java.version"), runs);
+        out.printf(Locale.ROOT, "# job-image bench: %d CPUs (%s), java %s, %s, %d runs each (median)%n%n", workers,
+                cpu(), System.getProperty("java.version"), dev.parallel.job.kernels.KernelPath.describe(), runs);
         out.println("| kernel | tasks | sequential s | threads s | processes s | processes warm s | pool start-up s "
                 + "| threads/seq | processes/threads | warm processes/threads |");
         out.println("|---|---|---|---|---|---|---|---|---|---|");
@@ -141,6 +141,22 @@ public final class Bench {
         // each) costs once per pool, whatever the number of tasks.
         out.printf(Locale.ROOT, "| %s | %d | %.3f | %.3f | %.3f | %.3f | %.3f | %.2fx | %.2fx | %.2fx |%n", name, count, seq,
                 thr, proc, warm, proc - warm, seq / thr, thr / proc, thr / warm);
+    }
+
+    /** The CPU model and the SIMD extensions the kernels care about, from /proc/cpuinfo (Linux). */
+    static String cpu() {
+        try {
+            List<String> info = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo"));
+            String model = info.stream().filter(l -> l.startsWith("model name")).findFirst()
+                    .map(l -> l.split(":", 2)[1].strip()).orElse(System.getProperty("os.arch"));
+            List<String> flags = info.stream().filter(l -> l.startsWith("flags") || l.startsWith("Features")).findFirst()
+                    .map(l -> List.of(l.split(":", 2)[1].strip().split(" "))).orElse(List.of());
+            List<String> simd = List.of("avx2", "fma", "avx512f", "avx512dq", "asimd", "sve").stream()
+                    .filter(flags::contains).toList();
+            return model + "; SIMD: " + String.join(" ", simd);
+        } catch (java.io.IOException e) {
+            return System.getProperty("os.arch");
+        }
     }
 
     private static ObjectNode obj() { return Json.MAPPER.createObjectNode(); }

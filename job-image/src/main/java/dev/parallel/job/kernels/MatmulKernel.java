@@ -16,7 +16,7 @@ public final class MatmulKernel implements TaskFunction {
     private static final int BLOCK = 64;
     private final KernelPath path;
 
-    public MatmulKernel() { this(KernelPath.chosen()); }
+    public MatmulKernel() { this(KernelPath.AUTO); }
 
     /** With the given loops (tests force each path; both give the same sum). */
     public MatmulKernel(KernelPath path) { this.path = path; }
@@ -44,7 +44,7 @@ public final class MatmulKernel implements TaskFunction {
     }
 
     /** A and B, row-major, from the stream. */
-    public static double[][] fill(long state, int n) { return fill(KernelPath.chosen(), state, n); }
+    public static double[][] fill(long state, int n) { return fill(KernelPath.AUTO, state, n); }
 
     public static double[][] fill(KernelPath path, long state, int n) {
         int nn = n * n;
@@ -56,18 +56,18 @@ public final class MatmulKernel implements TaskFunction {
     }
 
     private static void fill(KernelPath path, long state, long first, double[] out) {
-        int k = path == KernelPath.VECTOR ? VectorLoops.fill(state, first, out) : 0;
+        int k = path.now(VectorWarmup.Loop.FILL) == KernelPath.VECTOR ? VectorLoops.fill(state, first, out) : 0;
         for (; k < out.length; k++) out[k] = SplitMix64.unitDouble(SplitMix64.value(state, first + k));
     }
 
     public static double[] multiply(double[] a, double[] b, int n) throws InterruptedException {
-        return multiply(KernelPath.chosen(), a, b, n);
+        return multiply(KernelPath.AUTO, a, b, n);
     }
 
     public static double[] multiply(KernelPath path, double[] a, double[] b, int n) throws InterruptedException {
         double[] c = new double[n * n];
         int vectorColumns = 0;
-        if (path == KernelPath.VECTOR) {
+        if (path.now(VectorWarmup.Loop.PANEL) == KernelPath.VECTOR) {
             int w = VectorLoops.panelWidth();
             vectorColumns = n - n % w;
             double[] panel = new double[w * n];

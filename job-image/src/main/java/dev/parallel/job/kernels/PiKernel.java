@@ -14,7 +14,7 @@ public final class PiKernel implements TaskFunction {
     private static final long R2 = 1L << 62;
     private final KernelPath path;
 
-    public PiKernel() { this(KernelPath.chosen()); }
+    public PiKernel() { this(KernelPath.AUTO); }
 
     /** With the given loops (tests force each path; both give the same hits). */
     public PiKernel(KernelPath path) { this.path = path; }
@@ -39,7 +39,7 @@ public final class PiKernel implements TaskFunction {
 
     /** Hits among samples [from, to) of the stream starting at {@code state}, on this JVM's path. */
     public static long hits(long state, long from, long to) throws InterruptedException {
-        return hits(KernelPath.chosen(), state, from, to);
+        return hits(KernelPath.AUTO, state, from, to);
     }
 
     public static long hits(KernelPath path, long state, long from, long to) throws InterruptedException {
@@ -51,7 +51,7 @@ public final class PiKernel implements TaskFunction {
             // value adds GOLDEN (wrapping), so the loop adds instead of multiplying.
             long z = state + (2 * chunk + 1) * SplitMix64.GOLDEN;
             int j = 0;
-            if (path == KernelPath.VECTOR) {
+            if (path.now(VectorWarmup.Loop.PI) == KernelPath.VECTOR) {
                 long[] vector = VectorLoops.piHits(z, n);
                 hits += vector[0];
                 j = (int) vector[1];

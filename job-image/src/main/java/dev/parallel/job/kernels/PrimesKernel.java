@@ -23,7 +23,7 @@ public final class PrimesKernel implements TaskFunction {
     }
     private final KernelPath path;
 
-    public PrimesKernel() { this(KernelPath.chosen()); }
+    public PrimesKernel() { this(KernelPath.AUTO); }
 
     /** With the given loops (tests force each path; both count exactly). */
     public PrimesKernel(KernelPath path) { this.path = path; }
@@ -44,7 +44,7 @@ public final class PrimesKernel implements TaskFunction {
     }
 
     public static long count(long from, long to) throws InterruptedException {
-        return count(KernelPath.chosen(), from, to);
+        return count(KernelPath.AUTO, from, to);
     }
 
     public static long count(KernelPath path, long from, long to) throws InterruptedException {
@@ -77,7 +77,7 @@ public final class PrimesKernel implements TaskFunction {
                 }
                 for (; j < len; j += p) composite[j] = 1;
             }
-            if (path == KernelPath.VECTOR) {
+            if (path.now(VectorWarmup.Loop.ZEROS) == KernelPath.VECTOR) {
                 count += VectorLoops.zeros(composite, len);
             } else {
                 int crossed = 0; // a sum, not a branch: C2 vectorises it

@@ -6,9 +6,9 @@ import java.util.Locale;
  * Which loops the CPU kernels run: the Vector API's ({@link VectorLoops}) or plain Java. Both give the
  * same results (pi and primes exactly, matmul bit for bit: the same fused multiply-adds in the same
  * order). Kernels run {@link #AUTO}: this JVM's choice, the vector loops once compiled (VectorWarmup);
- * tests force VECTOR or SCALAR. Chosen once per JVM, at first use: vector when the JVM has {@code jdk.incubator.vector} (the
- * job image's JVMs all start with {@code --add-modules jdk.incubator.vector}, Executors.KERNEL_JVM_ARGS)
- * and the CPU has 512-bit vectors (AVX-512). With AVX2's 4 lanes the pi loop runs slower as vectors
+ * tests force VECTOR or SCALAR. Chosen once per JVM, at first use: vector when the JVM has
+ * {@code jdk.incubator.vector} (the job image's JVMs all start with {@code --add-modules
+ * jdk.incubator.vector}, Executors.KERNEL_JVM_ARGS) and the CPU has 512-bit vectors (AVX-512). With AVX2's 4 lanes the pi loop runs slower as vectors
  * than scalar, since AVX2 has no 64-bit lane multiply (measured: 0.094 s against 0.068 s for 20M
  * samples). The system property {@value #PROPERTY} ({@code vector} or {@code scalar}) forces a path.
  */

@@ -1,7 +1,8 @@
 // The C reference: the same kernels (docs/contract.md definitions) with OpenMP, compiled
 // gcc -O3 -march=native -fopenmp: the practical limit of this machine. Reads tasks, one per line
-// ("state samples" for pi, "from to" for primes, "state n" for matmul, nothing for noop), prints
-// {"seconds": ..., "result": ...}. Tasks are scheduled dynamically, like our thread executor.
+// ("state samples" for pi, "from to" for primes, "state n" for matmul, nothing for noop), runs the list
+// REPEAT times (default 1) and prints {"seconds": [each run's], "result": ...}. Tasks are scheduled
+// dynamically, like our thread executor.
 #include <math.h>
 #include <omp.h>
 #include <stdint.h>
@@ -76,10 +77,35 @@ static double matmul(uint64_t state, int n) {
     return sum;
 }
 
+static void run(const char *kernel, unsigned long long (*t)[2], size_t n, double *seconds, char *result) {
+    double t0 = omp_get_wtime();
+    if (!strcmp(kernel, "matmul")) {
+        double sum = 0;
+        double *r = malloc(n * sizeof(double));
+#pragma omp parallel for schedule(dynamic, 1)
+        for (size_t i = 0; i < n; i++) r[i] = matmul(t[i][0], (int) t[i][1]);
+        for (size_t i = 0; i < n; i++) sum += r[i];
+        free(r);
+        *seconds = omp_get_wtime() - t0;
+        sprintf(result, "%.17g", sum);
+        return;
+    }
+    long long total = 0;
+#pragma omp parallel for schedule(dynamic, 1) reduction(+ : total)
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(kernel, "pi")) total += pi_hits(t[i][0], (long long) t[i][1]);
+        else if (!strcmp(kernel, "primes")) total += primes((long long) t[i][0], (long long) t[i][1]);
+        else total += 1; // noop
+    }
+    *seconds = omp_get_wtime() - t0;
+    sprintf(result, "%lld", total);
+}
+
 int main(int argc, char **argv) {
-    if (argc != 4) { fprintf(stderr, "usage: omp KERNEL TASKS_FILE THREADS\n"); return 2; }
+    if (argc != 4 && argc != 5) { fprintf(stderr, "usage: omp KERNEL TASKS_FILE THREADS [REPEAT]\n"); return 2; }
     const char *kernel = argv[1];
     omp_set_num_threads(atoi(argv[3]));
+    int repeat = argc == 5 ? atoi(argv[4]) : 1;
     FILE *f = fopen(argv[2], "r");
     if (!f) { perror(argv[2]); return 2; }
     size_t cap = 1024, n = 0;
@@ -90,23 +116,13 @@ int main(int argc, char **argv) {
         t[n][0] = x; t[n][1] = y; n++;
     }
     fclose(f);
-    double t0 = omp_get_wtime();
-    if (!strcmp(kernel, "matmul")) {
-        double sum = 0;
-        double *r = malloc(n * sizeof(double));
-#pragma omp parallel for schedule(dynamic, 1)
-        for (size_t i = 0; i < n; i++) r[i] = matmul(t[i][0], (int) t[i][1]);
-        for (size_t i = 0; i < n; i++) sum += r[i];
-        printf("{\"seconds\": %.6f, \"result\": %.17g}\n", omp_get_wtime() - t0, sum);
-        return 0;
+    char result[64];
+    printf("{\"seconds\": [");
+    for (int r = 0; r < repeat; r++) {
+        double s;
+        run(kernel, t, n, &s, result);
+        printf("%s%.6f", r ? ", " : "", s);
     }
-    long long total = 0;
-#pragma omp parallel for schedule(dynamic, 1) reduction(+ : total)
-    for (size_t i = 0; i < n; i++) {
-        if (!strcmp(kernel, "pi")) total += pi_hits(t[i][0], (long long) t[i][1]);
-        else if (!strcmp(kernel, "primes")) total += primes((long long) t[i][0], (long long) t[i][1]);
-        else total += 1; // noop
-    }
-    printf("{\"seconds\": %.6f, \"result\": %lld}\n", omp_get_wtime() - t0, total);
+    printf("], \"result\": %s}\n", result);
     return 0;
 }

@@ -1,9 +1,10 @@
 """The tutorial's Python tools, each running a task list and printing {"seconds", "result", "tasks"}.
 
-usage: py_impls.py KERNEL IMPL WORKERS TASKS_JSON
+usage: py_impls.py KERNEL IMPL WORKERS TASKS_JSON [REPEAT]
   KERNEL: pi | primes | matmul | noop;  IMPL: loop | processpool | threadpool | mp_pool | numpy | mpi4py | dask
 The time covers running the tasks and combining their results; starting the pool, the MPI world or the
-dask cluster is excluded for every implementation (as a long-running pool or cluster would be).
+dask cluster is excluded for every implementation (as a long-running pool or cluster would be). With
+REPEAT the task list runs that many times on the same pool; "seconds" lists each run's time.
 """
 import json
 import sys
@@ -49,45 +50,48 @@ def combine(values):
 
 def main():
     kernel, impl, workers, tasks_file = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    repeat = int(sys.argv[5]) if len(sys.argv) > 5 else 1
     with open(tasks_file) as f:
         tasks = [tuple(t) for t in json.load(f)]
     fn = task_fn(kernel, impl)
     out = None
+    times = []
+
+    def timed(run):
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            result = run()
+            times.append(time.perf_counter() - t0)
+        return times, result
+
     if impl in ("loop", "numpy"):
-        t0 = time.perf_counter()
-        result = combine(fn(t) for t in tasks)
-        out = (time.perf_counter() - t0, result)
+        out = timed(lambda: combine(fn(t) for t in tasks))
     elif impl in ("processpool", "threadpool"):
         from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
         pool_type = ProcessPoolExecutor if impl == "processpool" else ThreadPoolExecutor
         with pool_type(max_workers=workers) as pool:
             list(pool.map(noop_task, range(workers)))  # workers started
-            t0 = time.perf_counter()
-            result = combine(pool.map(fn, tasks))
-            out = (time.perf_counter() - t0, result)
+            out = timed(lambda: combine(pool.map(fn, tasks)))
     elif impl == "mp_pool":
         import multiprocessing
         with multiprocessing.Pool(workers) as pool:
             pool.map(noop_task, range(workers))
-            t0 = time.perf_counter()
-            result = combine(pool.imap_unordered(fn, tasks))
-            out = (time.perf_counter() - t0, result)
+            out = timed(lambda: combine(pool.imap_unordered(fn, tasks)))
     elif impl == "mpi4py":
         from mpi4py import MPI
         comm = MPI.COMM_WORLD
         rank, size = comm.Get_rank(), comm.Get_size()
-        comm.Barrier()
-        t0 = time.perf_counter()
         # distribute_tasks, as the tutorial: contiguous blocks, sizes differing by at most one.
         per, extra = divmod(len(tasks), size)
         start = rank * per + min(rank, extra)
         mine = tasks[start:start + per + (1 if rank < extra else 0)]
-        local = combine(fn(t) for t in mine)
-        result = comm.allreduce(local, op=MPI.SUM)
-        seconds = time.perf_counter() - t0
+
+        def run():
+            comm.Barrier()
+            return comm.allreduce(combine(fn(t) for t in mine), op=MPI.SUM)
+        out = timed(run)
         if rank != 0:
             return
-        out = (seconds, result)
     elif impl == "dask":
         import logging
         from dask.distributed import Client, LocalCluster
@@ -95,10 +99,7 @@ def main():
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
                 Client(cluster) as client:
             client.submit(noop_task, 0).result()
-            t0 = time.perf_counter()
-            futures = client.map(fn, tasks, pure=False)
-            result = combine(client.gather(futures))
-            out = (time.perf_counter() - t0, result)
+            out = timed(lambda: combine(client.gather(client.map(fn, tasks, pure=False))))
     else:
         sys.exit(f"unknown implementation {impl}")
     print(json.dumps({"seconds": out[0], "result": out[1], "tasks": len(tasks)}))

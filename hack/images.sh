@@ -64,11 +64,12 @@ app_layer() { # app_layer OUT SRC DEST: a layer with SRC copied to DEST (owned b
   rm -rf "$tmp"
 }
 
-# The job image's JVM flags. The loop flags: see Executors.KERNEL_JVM_ARGS. The class archive
-# (AppCDS) halves a JVM's start (pods, worker processes, MPI ranks); a JVM that cannot use it (another
-# JRE or jar) starts without it, silently.
-JOB_JAVA=(/usr/bin/java -XX:MaxRAMPercentage=70 -XX:+ExitOnOutOfMemoryError -XX:+UseCountedLoopSafepoints
-  -XX:LoopStripMiningIter=1000 -XX:SharedArchiveFile=/app/parallel-job.jsa)
+# The job image's JVM flags. The Vector API module and the loop flags: Executors.KERNEL_JVM_ARGS, the
+# same list (ExecutorsTest checks it is here and in job-image/Dockerfile). The class archive (AppCDS)
+# halves a JVM's start (pods, worker processes, MPI ranks); a JVM that cannot use it (another JRE or
+# jar) starts without it, silently.
+JOB_JAVA=(/usr/bin/java -XX:MaxRAMPercentage=70 -XX:+ExitOnOutOfMemoryError --add-modules=jdk.incubator.vector
+  -XX:+UseCountedLoopSafepoints -XX:LoopStripMiningIter=1000 -XX:SharedArchiveFile=/app/parallel-job.jsa)
 
 cds_archive() { # cds_archive APPDIR: writes APPDIR/app/parallel-job.jsa, dumped by the image's own JRE
   local jar_sum; jar_sum=$(sha256sum "$1/app/parallel-job.jar" | cut -c1-16)
@@ -80,7 +81,7 @@ cds_archive() { # cds_archive APPDIR: writes APPDIR/app/parallel-job.jsa, dumped
     cp "$root/k8s-examples/pi.yaml" "$rootfs/tmp/pi.yaml"
     # A dump needs the jar as the pods see it: same path, size and mtime (the layer's, 0).
     if mount -t proc proc "$rootfs/proc" 2>"$cache/cds.log"; then
-      chroot "$rootfs" "${JOB_JAVA[0]}" -XX:ArchiveClassesAtExit=/tmp/parallel-job.jsa "${JOB_JAVA[@]:1:4}" \
+      chroot "$rootfs" "${JOB_JAVA[0]}" -XX:ArchiveClassesAtExit=/tmp/parallel-job.jsa "${JOB_JAVA[@]:1:5}" \
         -jar /app/parallel-job.jar run /tmp/pi.yaml >"$cache/cds.log" 2>&1 || true
       umount "$rootfs/proc" || true
     fi

@@ -35,13 +35,66 @@ public final class Bench {
     }
 
     public void runAll() throws InterruptedException {
+        kernels();
         executors();
         mpi();
     }
 
+    /**
+     * Each kernel alone, one thread, steady state: best of {@code runs} after two warm-up runs, on the
+     * vector and the scalar loops (forced), with the inputs of issue 19's table. bench/omp.c's figures
+     * for the same tasks: {@code omp pi <(echo "42 20000000") 1 7} and so on (its own best-of).
+     */
+    public void kernels() throws InterruptedException {
+        out.printf(Locale.ROOT, "# kernels alone, 1 thread, best of %d: %s; %s%n", runs, cpu(),
+                dev.parallel.job.kernels.KernelPath.describe());
+        out.println("| kernel | input | vector s | scalar s | vector/scalar |");
+        out.println("|---|---|---|---|---|");
+        long state = 42; // the C reference's state for its single task
+        kernelRow("pi", "20,000,000 samples", p -> dev.parallel.job.kernels.PiKernel.hits(p, state, 0, 20_000_000));
+        kernelRow("primes", "[0, 20,000,000)", p -> dev.parallel.job.kernels.PrimesKernel.count(p, 0, 20_000_000));
+        for (int n : new int[] {256, 512}) {
+            kernelRow("matmul", "n = " + n + ", fill + multiply + sum", p -> {
+                double[][] ab = dev.parallel.job.kernels.MatmulKernel.fill(p, 7, n);
+                return dev.parallel.job.kernels.MatmulKernel.sum(dev.parallel.job.kernels.MatmulKernel.multiply(p, ab[0], ab[1], n));
+            });
+        }
+        out.println();
+    }
+
+    private interface PathRun {
+        Object run(dev.parallel.job.kernels.KernelPath path) throws InterruptedException;
+    }
+
+    private void kernelRow(String name, String input, PathRun r) throws InterruptedException {
+        double[] best = new double[2];
+        Object[] results = new Object[2];
+        dev.parallel.job.kernels.KernelPath[] paths = {dev.parallel.job.kernels.KernelPath.VECTOR,
+                dev.parallel.job.kernels.KernelPath.SCALAR};
+        for (int i = 0; i < 2; i++) {
+            dev.parallel.job.kernels.KernelPath p = paths[i];
+            if (p == dev.parallel.job.kernels.KernelPath.VECTOR && !dev.parallel.job.kernels.KernelPath.vectorAvailable()) {
+                best[i] = Double.NaN;
+                continue;
+            }
+            results[i] = r.run(p);
+            r.run(p);
+            best[i] = Double.MAX_VALUE;
+            for (int k = 0; k < runs; k++) {
+                long t0 = System.nanoTime();
+                r.run(p);
+                best[i] = Math.min(best[i], (System.nanoTime() - t0) / 1e9);
+            }
+        }
+        if (results[0] != null && !results[0].equals(results[1])) {
+            throw new IllegalStateException(name + ": vector gave " + results[0] + ", scalar " + results[1]);
+        }
+        out.printf(Locale.ROOT, "| %s | %s | %.4f | %.4f | %.2fx |%n", name, input, best[0], best[1], best[1] / best[0]);
+    }
+
     public void executors() throws InterruptedException {
-        out.printf(Locale.ROOT, "# job-image bench: %d CPUs, java %s, %d runs each (median)%n%n", workers,
-                System.getProperty("java.version"), runs);
+        out.printf(Locale.ROOT, "# job-image bench: %d CPUs (%s), java %s, %s, %d runs each (median)%n%n", workers,
+                cpu(), System.getProperty("java.version"), dev.parallel.job.kernels.KernelPath.describe(), runs);
         out.println("| kernel | tasks | sequential s | threads s | processes s | processes warm s | pool start-up s "
                 + "| threads/seq | processes/threads | warm processes/threads |");
         out.println("|---|---|---|---|---|---|---|---|---|---|");
@@ -141,6 +194,22 @@ public final class Bench {
         // each) costs once per pool, whatever the number of tasks.
         out.printf(Locale.ROOT, "| %s | %d | %.3f | %.3f | %.3f | %.3f | %.3f | %.2fx | %.2fx | %.2fx |%n", name, count, seq,
                 thr, proc, warm, proc - warm, seq / thr, thr / proc, thr / warm);
+    }
+
+    /** The CPU model and the SIMD extensions the kernels care about, from /proc/cpuinfo (Linux). */
+    static String cpu() {
+        try {
+            List<String> info = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo"));
+            String model = info.stream().filter(l -> l.startsWith("model name")).findFirst()
+                    .map(l -> l.split(":", 2)[1].strip()).orElse(System.getProperty("os.arch"));
+            List<String> flags = info.stream().filter(l -> l.startsWith("flags") || l.startsWith("Features")).findFirst()
+                    .map(l -> List.of(l.split(":", 2)[1].strip().split(" "))).orElse(List.of());
+            List<String> simd = List.of("avx2", "fma", "avx512f", "avx512dq", "asimd", "sve").stream()
+                    .filter(flags::contains).toList();
+            return model + "; SIMD: " + String.join(" ", simd);
+        } catch (java.io.IOException e) {
+            return System.getProperty("os.arch");
+        }
     }
 
     private static ObjectNode obj() { return Json.MAPPER.createObjectNode(); }

@@ -28,12 +28,15 @@ import java.util.List;
  * the distribute_tasks blocks), every part run in turn by the declared executor, results reduced the
  * same way the operator reduces part summaries.
  */
-public final class LocalRunner {
+public final class LocalRunner implements AutoCloseable {
     /** What a local run produced. */
-    public record Outcome(long tasks, long ok, long failed, JsonNode result, String summary, long millis) {}
+    public record Outcome(long tasks, long ok, long failed, JsonNode result, String summary, long nanos) {}
 
     private final PrintStream progressOut;
     private final boolean terminal;
+    /** Each part's executor, kept for the next run of this runner (a warm pool, as a long-lived process has). */
+    private final java.util.Map<Integer, Executors.Choice> executors = new java.util.HashMap<>();
+    private boolean saidKernelPath;
 
     public LocalRunner(PrintStream progressOut, boolean terminal) {
         this.progressOut = progressOut;
@@ -61,13 +64,22 @@ public final class LocalRunner {
             try {
                 for (int part = 0; part < parts; part++) {
                     List<Task> tasks = list.block(Partition.block(list.size(), parts, part));
-                    Executors.Choice choice = Executors.forPart(kind, s.kernel, s.command, opts,
-                            s.gpu == null ? GpuSpec.Fallback.FAIL : s.gpu.fallbackOrDefault());
+                    Executors.Choice choice = executors.computeIfAbsent(part, p -> Executors.forPart(kind, s.kernel,
+                            s.command, opts, s.gpu == null ? GpuSpec.Fallback.FAIL : s.gpu.fallbackOrDefault()));
                     if (choice.fallbackLine() != null && part == 0) progressOut.println("warning: " + choice.fallbackLine());
+                    if (!saidKernelPath && s.kernel != null && s.command == null
+                            && !(choice.executor() instanceof dev.parallel.job.cuda.CudaExecutor)) {
+                        progressOut.println(dev.parallel.job.kernels.KernelPath.describe());
+                        saidKernelPath = true;
+                    }
                     ResultCollector c = new ResultCollector(reducer.reduction(), tasks, out, null);
                     progress.current = c;
-                    try (TaskExecutor ex = choice.executor()) { // each part its own pool, as each pod has
+                    TaskExecutor ex = choice.executor(); // each part its own pool, as each pod has
+                    try {
                         ex.run(tasks, c);
+                    } finally {
+                        // A CUDA executor runs once (its devices close after the run); other pools stay for the next run.
+                        if (ex instanceof dev.parallel.job.cuda.CudaExecutor) executors.remove(part).executor().close();
                     }
                     progress.doneBefore += c.done();
                     progress.current = null;
@@ -85,7 +97,14 @@ public final class LocalRunner {
             }
         }
         JsonNode result = reducer.finished(reduced);
-        return new Outcome(list.size(), ok, failed, result, reducer.summary(result), (System.nanoTime() - t0) / 1_000_000);
+        return new Outcome(list.size(), ok, failed, result, reducer.summary(result), System.nanoTime() - t0);
+    }
+
+    /** Closes the parts' executors (worker processes exit). */
+    @Override
+    public void close() {
+        executors.values().forEach(c -> c.executor().close());
+        executors.clear();
     }
 
     /** A bar redrawn in place on a terminal, a plain line every 5 s otherwise. */

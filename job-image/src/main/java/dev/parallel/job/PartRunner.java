@@ -9,6 +9,7 @@ import dev.parallel.job.exec.ExecOptions;
 import dev.parallel.job.exec.Executors;
 import dev.parallel.job.exec.TaskExecutor;
 import dev.parallel.job.cuda.CudaExecutor;
+import dev.parallel.job.kernels.KernelPath;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Writer;
@@ -37,9 +38,10 @@ public final class PartRunner {
         TaskExecutor executor = choice.executor();
         if (choice.fallbackLine() != null) stdout.println(choice.fallbackLine());
         if (executor instanceof CudaExecutor cuda) stdout.println("executor cuda: devices " + cuda.deviceNames());
-        stdout.printf("part %d/%d: %d tasks%s with %s x %d%n", c.partIndex(), c.parts(), tasks.size(),
+        stdout.printf("part %d/%d: %d tasks%s with %s x %d%s%n", c.partIndex(), c.parts(), tasks.size(),
                 tasks.isEmpty() ? "" : " [" + tasks.get(0).index() + ", " + (tasks.get(tasks.size() - 1).index() + 1) + ")",
-                executor.name(), executor instanceof CudaExecutor cuda ? cuda.deviceNames().size() : workers);
+                executor.name(), executor instanceof CudaExecutor cuda ? cuda.deviceNames().size() : workers,
+                cpuKernelLine(c, executor));
 
         Path results = Path.of(c.resultsFile());
         if (results.getParent() != null) Files.createDirectories(results.getParent());
@@ -73,6 +75,12 @@ public final class PartRunner {
             }
             executor.close();
         }
+    }
+
+    /** "; kernels: vector (...)" when the part runs a built-in kernel on CPUs (worker JVMs choose alike). */
+    static String cpuKernelLine(WorkerConfig c, TaskExecutor executor) {
+        return c.kernel() == null || c.command() != null || executor instanceof CudaExecutor ? ""
+                : "; " + KernelPath.describe();
     }
 
     /** Writes the part's summary (or why there is none) where the operator reads it: the termination message. */

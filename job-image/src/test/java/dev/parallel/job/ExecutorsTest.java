@@ -22,6 +22,32 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
 
 class ExecutorsTest {
+    @Test
+    void everyKernelJvmGetsTheKernelFlagsTheImageEntrypointIncluded() throws Exception {
+        assertThat(Executors.childJvmArgs()).containsAll(Executors.KERNEL_JVM_ARGS)
+                .contains("--add-modules=jdk.incubator.vector");
+        // The pod's own JVM: the entrypoints the two image builds write.
+        String images = java.nio.file.Files.readString(java.nio.file.Path.of("../hack/images.sh"));
+        String jobJava = images.substring(images.indexOf("JOB_JAVA=("), images.indexOf(")", images.indexOf("JOB_JAVA=(")));
+        String docker = java.nio.file.Files.readString(java.nio.file.Path.of("Dockerfile"));
+        String entrypoint = docker.lines().filter(l -> l.startsWith("ENTRYPOINT")).findFirst().orElseThrow();
+        for (String arg : Executors.KERNEL_JVM_ARGS) {
+            assertThat(jobJava).as("hack/images.sh JOB_JAVA").contains(" " + arg);
+            assertThat(entrypoint).as("job-image/Dockerfile ENTRYPOINT").contains("\"" + arg + "\"");
+        }
+    }
+
+    @Test
+    void childStderrReachesThePodLogWithoutTheIncubatorWarning() throws Exception {
+        String child = dev.parallel.job.exec.IncubatorWarning.LINE + "\nException in thread \"main\" boom\n"
+                + "WARNING: something else\n";
+        var out = new java.io.ByteArrayOutputStream();
+        var ps = new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8);
+        dev.parallel.job.exec.IncubatorWarning.forward(new java.io.ByteArrayInputStream(
+                child.getBytes(java.nio.charset.StandardCharsets.UTF_8)), ps, "test").join();
+        assertThat(out.toString(java.nio.charset.StandardCharsets.UTF_8).lines())
+                .containsExactly("Exception in thread \"main\" boom", "WARNING: something else");
+    }
     static List<Task> tasks(int n, java.util.function.IntFunction<String> json) throws Exception {
         List<Task> out = new ArrayList<>();
         for (int i = 0; i < n; i++) out.add(new Task(i, "t" + i, (ObjectNode) Json.MAPPER.readTree(json.apply(i))));

@@ -136,7 +136,7 @@ class RealApiServerTest {
             gpu without count | kernel: pi\\ngpu: {resourceName: nvidia.com/gpu}\\ntasks: {range: {start: 0, end: 3}} | spec.gpu.count: Required value
             gpu bad resource name | kernel: pi\\ngpu: {count: 1, resourceName: gpu}\\ntasks: {range: {start: 0, end: 3}} | spec.gpu.resourceName in body should match
             cuda without gpu | kernel: pi\\nexecutor: cuda\\ntasks: {range: {start: 0, end: 3}} | executor: cuda requires spec.gpu (e.g. gpu: {count: 1})
-            cuda with primes | kernel: primes\\nexecutor: cuda\\ngpu: {count: 1}\\ntasks: {range: {start: 0, end: 3}} | executor: cuda runs the built-in kernels pi and matmul
+            cuda with sleep | kernel: sleep\\nexecutor: cuda\\ngpu: {count: 1}\\ntasks: {range: {start: 0, end: 3}} | executor: cuda runs the built-in kernels pi, primes and matmul
             cuda with a command | command: ./gpu-app\\nexecutor: cuda\\ngpu: {count: 1}\\ntasks: {range: {start: 0, end: 3}} | for your own GPU program use spec.command with spec.image and spec.gpu
             gpu unknown fallback | kernel: pi\\nexecutor: cuda\\ngpu: {count: 1, fallback: gpu}\\ntasks: {range: {start: 0, end: 3}} | spec.gpu.fallback: Unsupported value: "gpu"
             mpi unknown implementation | kernel: pi\\nexecutor: mpi\\nmpi: {workers: 1, implementation: mpich}\\ntasks: {range: {start: 0, end: 3}} | spec.mpi.implementation: Unsupported value: "mpich"

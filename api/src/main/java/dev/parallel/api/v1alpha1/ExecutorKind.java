@@ -8,7 +8,7 @@ public enum ExecutorKind {
     THREADS("threads"), PROCESSES("processes"), SEQUENTIAL("sequential"),
     /** Ranks across worker pods under mpirun (spec.mpi); inside a rank, threads. */
     MPI("mpi"),
-    /** The built-in pi and matmul kernels on the pod's GPUs (spec.gpu), one host thread per device. */
+    /** The built-in pi, primes and matmul kernels on the pod's GPUs (spec.gpu), one host thread per device. */
     CUDA("cuda");
 
     private final String value;

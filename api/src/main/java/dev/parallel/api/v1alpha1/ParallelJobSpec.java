@@ -33,7 +33,7 @@ import java.util.Map;
                 + "spec.tasksPerPod, spec.parallelism and spec.image")
 @ValidationRule(value = "!has(self.executor) || self.executor != 'cuda' || has(self.gpu)",
         message = ParallelJobSpec.CUDA_NEEDS_GPU)
-@ValidationRule(value = "!has(self.executor) || self.executor != 'cuda' || (has(self.kernel) && (self.kernel == 'pi' || self.kernel == 'matmul'))",
+@ValidationRule(value = "!has(self.executor) || self.executor != 'cuda' || (has(self.kernel) && (self.kernel == 'pi' || self.kernel == 'primes' || self.kernel == 'matmul'))",
         message = ParallelJobSpec.CUDA_KERNELS)
 @ValidationRule(value = "!(has(self.reduce) && has(self.reduction))",
         message = "set at most one of spec.reduce (an op, e.g. sum) or spec.reduction ({op, by, groupBy})")
@@ -45,7 +45,7 @@ public class ParallelJobSpec {
     // Messages shared by the CEL rules above and SpecValidator (the local runner has no API server).
     static final String CUDA_NEEDS_GPU = "executor: cuda requires spec.gpu (e.g. gpu: {count: 1}): the pods must ask "
             + "for the GPUs they run on";
-    static final String CUDA_KERNELS = "executor: cuda runs the built-in kernels pi and matmul; for your own GPU program "
+    static final String CUDA_KERNELS = "executor: cuda runs the built-in kernels pi, primes and matmul; for your own GPU program "
             + "use spec.command with spec.image and spec.gpu, and executor threads";
 
     @Required
@@ -69,7 +69,7 @@ public class ParallelJobSpec {
     public String image;
 
     @JsonPropertyDescription("executor: how a pod runs its tasks: threads (default), processes (one child process per worker, "
-            + "crash-isolated), sequential, mpi (ranks over worker pods under mpirun; see spec.mpi), or cuda (pi and matmul on the pod's GPUs; "
+            + "crash-isolated), sequential, mpi (ranks over worker pods under mpirun; see spec.mpi), or cuda (pi, primes and matmul on the pod's GPUs; "
             + "needs spec.gpu).")
     public ExecutorKind executor;
 

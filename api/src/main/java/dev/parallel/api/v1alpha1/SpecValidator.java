@@ -90,7 +90,7 @@ public final class SpecValidator {
         }
         if (s.executor == ExecutorKind.CUDA) {
             if (s.gpu == null) p.add(new Problem("spec.gpu", ParallelJobSpec.CUDA_NEEDS_GPU));
-            if (s.kernel != Kernel.PI && s.kernel != Kernel.MATMUL) p.add(new Problem("spec.kernel", ParallelJobSpec.CUDA_KERNELS));
+            if (s.kernel != Kernel.PI && s.kernel != Kernel.PRIMES && s.kernel != Kernel.MATMUL) p.add(new Problem("spec.kernel", ParallelJobSpec.CUDA_KERNELS));
         }
         // The CRD cannot check quantities (a CEL isQuantity over an unbounded map exceeds the cost budget).
         if (s.resources != null) {

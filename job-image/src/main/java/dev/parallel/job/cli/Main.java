@@ -8,6 +8,7 @@ import dev.parallel.job.Bench;
 import dev.parallel.job.LocalRunner;
 import dev.parallel.job.Manifests;
 import dev.parallel.job.PartRunner;
+import dev.parallel.job.kernels.KernelPath;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -18,7 +19,7 @@ import picocli.CommandLine.Parameters;
 /** The job image's command line: {@code worker} in pods, {@code run} on a laptop, {@code bench}. */
 @Command(name = "parallel-job", mixinStandardHelpOptions = true, version = "parallel-job 0.1.0",
         subcommands = {Main.Run.class, Main.Worker.class, Main.Sidecar.class, Main.MpiLaunch.class, Main.MpiRankCmd.class,
-                Main.BenchCmd.class},
+                Main.BenchCmd.class, Main.JvmFlags.class},
         description = "Runs ParallelJob tasks: locally from a manifest, or as one part inside a pod.")
 public final class Main implements Runnable {
     @CommandLine.Spec
@@ -27,7 +28,17 @@ public final class Main implements Runnable {
     @Override
     public void run() { spec.commandLine().usage(System.err); }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws Exception {
+        // A pod's part: straight in. Building picocli's model of every command costs a fresh JVM
+        // 0.15 s, 30% of a pod's start-up with the class archive (measured with -Xlog:class+load).
+        if (args.length == 1 && args[0].equals("worker")) {
+            String executor = System.getenv(dev.parallel.api.contract.PodContract.EXECUTOR);
+            if (executor == null || executor.equals("threads") || executor.equals("sequential")) {
+                KernelPath.prepare(System.getenv(dev.parallel.api.contract.PodContract.KERNEL)); // tasks run in this JVM
+            }
+            System.exit(new Worker().call());
+        }
+        if (KernelJvm.needed(args)) System.exit(KernelJvm.run(args));
         System.exit(new CommandLine(new Main()).execute(args));
     }
 
@@ -48,6 +59,10 @@ public final class Main implements Runnable {
         @Option(names = {"-o", "--output"}, description = "write every task's result as JSON lines to this file")
         Path output;
 
+        @Option(names = "--repeat", defaultValue = "1",
+                description = "run the whole job this many times in this JVM, its pools kept warm (benchmarks: steady state)")
+        int repeat;
+
         @Override
         public Integer call() throws Exception {
             ParallelJob job;
@@ -64,17 +79,31 @@ public final class Main implements Runnable {
                 System.err.println("error: --executor: " + e.getMessage());
                 return 2;
             }
-            var outcome = new LocalRunner(System.err, System.console() != null)
-                    .run(job, kind, threads, tasksFile, output);
             String name = job.getMetadata() == null ? manifest.toString() : job.getMetadata().getName();
-            System.out.printf("%s: %d/%d tasks succeeded, %d failed in %.2f s%n", name, outcome.ok(), outcome.tasks(),
-                    outcome.failed(), outcome.millis() / 1000.0);
+            LocalRunner.Outcome outcome = null;
+            try (var runner = new LocalRunner(System.err, System.console() != null)) {
+                for (int r = 0; r < Math.max(1, repeat); r++) {
+                    outcome = runner.run(job, kind, threads, tasksFile, output);
+                    System.out.printf("%s: %d/%d tasks succeeded, %d failed in %.3f s%n", name, outcome.ok(),
+                            outcome.tasks(), outcome.failed(), outcome.nanos() / 1e9);
+                }
+            }
             JsonNode r = outcome.result();
             if (r != null) {
                 System.out.println("result: " + r);
                 System.out.println("summary: " + outcome.summary());
             }
             return outcome.failed() == 0 ? 0 : 1;
+        }
+    }
+
+    @Command(name = "jvm-flags", description = "Print the JVM options every kernel JVM starts with, one per line "
+            + "(the image's entrypoint carries them; benchmarks start their JVMs with them).")
+    static final class JvmFlags implements Callable<Integer> {
+        @Override
+        public Integer call() {
+            dev.parallel.job.exec.Executors.KERNEL_JVM_ARGS.forEach(System.out::println);
+            return 0;
         }
     }
 
@@ -125,6 +154,7 @@ public final class Main implements Runnable {
     static final class MpiRankCmd implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
+            KernelPath.prepare(System.getenv(dev.parallel.api.contract.PodContract.KERNEL));
             return dev.parallel.job.mpi.MpiRank.main(new String[0]);
         }
     }
@@ -137,7 +167,7 @@ public final class Main implements Runnable {
         @Option(names = "--quick", description = "smaller inputs, for a smoke run")
         boolean quick;
 
-        @Option(names = "--only", description = "one section: executors, mpi (default: all)")
+        @Option(names = "--only", description = "one section: kernels, executors, mpi (default: all)")
         String only;
 
         @Override
@@ -145,6 +175,7 @@ public final class Main implements Runnable {
             Bench b = new Bench(System.out, runs, quick);
             if ("mpi".equals(only)) b.mpi();
             else if ("executors".equals(only)) b.executors();
+            else if ("kernels".equals(only)) b.kernels();
             else b.runAll();
             return 0;
         }

@@ -42,7 +42,7 @@ public final class CudaDevices implements AutoCloseable {
 
     /** One device, its context and the kernels' entry points. */
     public record Device(int ordinal, String name, int multiprocessors, CUcontext context, CUfunction piHits,
-                         CUfunction matmulFill, CUfunction matmulTiled) {}
+                         CUfunction matmulFill, CUfunction matmulTiled, CUfunction primesCount) {}
 
     /** No usable GPU, and why, in words for the pod summary and the ParallelJob's condition. */
     public static final class Unavailable extends Exception {
@@ -106,7 +106,8 @@ public final class CudaDevices implements AutoCloseable {
             CUmodule module = new CUmodule();
             cuModuleLoadData(module, ptx);
             return new Device(ordinal, cString(name), Math.max(1, sms[0]), ctx,
-                    function(module, "pi_hits"), function(module, "matmul_fill"), function(module, "matmul_tiled"));
+                    function(module, "pi_hits"), function(module, "matmul_fill"), function(module, "matmul_tiled"),
+                    function(module, "primes_count"));
         } catch (CudaException e) {
             cuCtxDestroy(ctx); // the module goes with its context
             throw e;

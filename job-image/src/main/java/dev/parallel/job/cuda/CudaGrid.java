@@ -13,6 +13,9 @@ public final class CudaGrid {
     /** Threads per block the host launches pi_hits with (its shared array is this size). */
     public static final int PI_THREADS = 256;
     public static final int TILE = 16;
+    /** primes_count: numbers per segment (PRIMES_SEGMENT) and threads per block (its shared array's size). */
+    public static final int PRIMES_SEGMENT = 32768;
+    public static final int PRIMES_THREADS = 256;
 
     private CudaGrid() {}
 
@@ -70,5 +73,60 @@ public final class CudaGrid {
             }
         }
         return c;
+    }
+
+    /**
+     * How many of {@code base} (ascending) primes_count shares among a block's threads: those below
+     * PRIMES_SEGMENT / threads, which have at least one multiple per thread in every segment.
+     */
+    public static int primesSmall(int[] base, int threads) {
+        int n = 0;
+        while (n < base.length && base[n] < PRIMES_SEGMENT / threads) n++;
+        return n;
+    }
+
+    /** The segments block {@code block} of primes_count sieves, by index: a grid-stride loop. */
+    public static void primesSegments(long lo, long to, int blocks, int block, LongConsumer visit) {
+        long segments = (to - lo + PRIMES_SEGMENT - 1) / PRIMES_SEGMENT;
+        for (long s = block; s < segments; s += blocks) visit.accept(s);
+    }
+
+    /**
+     * primes_count emulated thread by thread, phase by phase (what __syncthreads separates: clear, cross
+     * off, count): per-thread counts, the block's tree reduction, one add per block. lo >= 2.
+     */
+    public static long primesCount(long lo, long to, int[] base, int blocks, int threads) {
+        int nsmall = primesSmall(base, threads);
+        long total = 0;
+        for (int blk = 0; blk < blocks; blk++) {
+            long[] mine = new long[threads];
+            byte[] seg = new byte[PRIMES_SEGMENT];
+            primesSegments(lo, to, blocks, blk, s -> {
+                long segLo = lo + s * PRIMES_SEGMENT;
+                long segHi = Math.min(to, segLo + PRIMES_SEGMENT);
+                int len = (int) (segHi - segLo);
+                for (int t = 0; t < threads; t++) for (int i = t; i < len; i += threads) seg[i] = 0;
+                for (int t = 0; t < threads; t++) {
+                    for (int b = 0; b < nsmall; b++) {
+                        long p = base[b];
+                        if (p * p >= segHi) break;
+                        long start = Math.max(p * p, ((segLo + p - 1) / p) * p);
+                        for (long m = start - segLo + t * p; m < len; m += threads * p) seg[(int) m] = 1;
+                    }
+                    for (int b = nsmall + t; b < base.length; b += threads) {
+                        long p = base[b];
+                        if (p * p >= segHi) break;
+                        long start = Math.max(p * p, ((segLo + p - 1) / p) * p);
+                        for (long m = start - segLo; m < len; m += p) seg[(int) m] = 1;
+                    }
+                }
+                for (int t = 0; t < threads; t++) for (int i = t; i < len; i += threads) if (seg[i] == 0) mine[t]++;
+            });
+            for (int s = threads / 2; s > 0; s >>= 1) {
+                for (int t = 0; t < s; t++) mine[t] += mine[t + s];
+            }
+            total += mine[0]; // atomicAdd(count, block[0])
+        }
+        return total;
     }
 }

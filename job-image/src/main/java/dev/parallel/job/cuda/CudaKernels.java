@@ -5,6 +5,7 @@ import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 import static jcuda.driver.JCudaDriver.cuMemsetD8;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,7 +14,9 @@ import dev.parallel.api.tasks.Task;
 import dev.parallel.api.v1alpha1.Kernel;
 import dev.parallel.job.kernels.MatmulKernel;
 import dev.parallel.job.kernels.Params;
+import dev.parallel.api.contract.Json;
 import dev.parallel.job.kernels.PiKernel;
+import dev.parallel.job.kernels.PrimesKernel;
 import dev.parallel.job.kernels.SplitMix64;
 import dev.parallel.job.kernels.TaskFailure;
 import dev.parallel.job.kernels.TaskFunction;
@@ -22,7 +25,7 @@ import jcuda.Sizeof;
 import jcuda.driver.CUdeviceptr;
 
 /**
- * pi and matmul on a GPU: the host side of kernels.cu. Same parameters and result shapes as the CPU
+ * pi, primes and matmul on a GPU: the host side of kernels.cu. Same parameters and result shapes as the CPU
  * kernels. Each task borrows one device; every allocation is freed in a finally block.
  */
 public final class CudaKernels implements TaskFunction {
@@ -35,8 +38,8 @@ public final class CudaKernels implements TaskFunction {
     private final CudaDevices devices;
 
     public CudaKernels(Kernel kernel, CudaDevices devices) {
-        if (kernel != Kernel.PI && kernel != Kernel.MATMUL) {
-            throw new IllegalArgumentException("executor cuda runs the pi and matmul kernels, not " + kernel);
+        if (kernel != Kernel.PI && kernel != Kernel.PRIMES && kernel != Kernel.MATMUL) {
+            throw new IllegalArgumentException("executor cuda runs the pi, primes and matmul kernels, not " + kernel);
         }
         this.kernel = kernel;
         this.devices = devices;
@@ -46,7 +49,11 @@ public final class CudaKernels implements TaskFunction {
     public JsonNode apply(Task task) throws Exception {
         CudaDevices.Device d = devices.take();
         try {
-            return kernel == Kernel.PI ? pi(d, task) : matmul(d, task);
+            return switch (kernel) {
+                case PI -> pi(d, task);
+                case PRIMES -> primes(d, task);
+                default -> matmul(d, task);
+            };
         } finally {
             devices.give(d);
         }
@@ -72,6 +79,40 @@ public final class CudaKernels implements TaskFunction {
             cuMemFree(dHits);
         }
         return PiKernel.result(hits[0], samples);
+    }
+
+    /** Numbers per primes launch: a cancel is noticed between launches. */
+    static final long PRIMES_PER_LAUNCH = 1L << 30;
+
+    private static JsonNode primes(CudaDevices.Device d, Task task) throws TaskFailure, InterruptedException {
+        long[] range = PrimesKernel.range(task);
+        long lo = Math.max(range[0], 2);
+        long to = range[1];
+        if (to <= lo) return Json.integral(0);
+        int[] base = PrimesKernel.basePrimes(to);
+        int nsmall = CudaGrid.primesSmall(base, CudaGrid.PRIMES_THREADS);
+        long[] count = {0};
+        CUdeviceptr dBase = alloc((long) base.length * Sizeof.INT);
+        CUdeviceptr dCount = null;
+        try {
+            dCount = alloc(Sizeof.LONG);
+            cuMemcpyHtoD(dBase, Pointer.to(base), (long) base.length * Sizeof.INT);
+            cuMemsetD8(dCount, (byte) 0, Sizeof.LONG);
+            for (long from = lo; from < to; from += PRIMES_PER_LAUNCH) {
+                Params.checkInterrupted();
+                long end = Math.min(to, from + PRIMES_PER_LAUNCH);
+                long segments = (end - from + CudaGrid.PRIMES_SEGMENT - 1) / CudaGrid.PRIMES_SEGMENT;
+                int blocks = (int) Math.min(segments, (long) d.multiprocessors() * BLOCKS_PER_SM);
+                launch(d.primesCount(), blocks, 1, CudaGrid.PRIMES_THREADS, 1, Pointer.to(
+                        Pointer.to(new long[] {from}), Pointer.to(new long[] {end}), Pointer.to(dBase),
+                        Pointer.to(new int[] {base.length}), Pointer.to(new int[] {nsmall}), Pointer.to(dCount)));
+            }
+            cuMemcpyDtoH(Pointer.to(count), dCount, Sizeof.LONG);
+        } finally {
+            cuMemFree(dBase);
+            if (dCount != null) cuMemFree(dCount);
+        }
+        return Json.integral(count[0]);
     }
 
     private static JsonNode matmul(CudaDevices.Device d, Task task) throws TaskFailure {

@@ -13,13 +13,19 @@ public final class Executors {
     private Executors() {}
 
     /**
-     * For every JVM that runs kernels besides the pod's own (worker processes, MPI ranks; the image's
-     * entrypoint sets the same). The serial and parallel collectors turn off C2's strip-mined
-     * counted-loop safepoints, and the kernels' int-counted inner loops then compile to slower code:
-     * pi 10% slower than under G1 (77 vs 70 ms a task here). These keep G1's loop shape
-     * whatever collector the JVM picks (a container under 2 CPUs or 1792 MiB gets the serial one).
+     * For every JVM that runs kernels besides the pod's own (worker processes, MPI ranks); the image's
+     * entrypoint (hack/images.sh JOB_JAVA, job-image/Dockerfile) carries the same, and ExecutorsTest
+     * checks that it does. No jar manifest attribute adds a module, so this is a JVM option.
+     * <ul>
+     * <li>The Vector API module: the kernels' vector loops (KernelPath) need it; without it they run
+     * their scalar loops.
+     * <li>The loop flags: the serial and parallel collectors turn off C2's strip-mined counted-loop
+     * safepoints, and the kernels' int-counted inner loops then compile to slower code: pi 10% slower
+     * than under G1 (77 vs 70 ms a task here). These keep G1's loop shape whatever collector the JVM
+     * picks (a container under 2 CPUs or 1792 MiB gets the serial one).
+     * </ul>
      */
-    public static final List<String> KERNEL_JVM_ARGS = List.of(
+    public static final List<String> KERNEL_JVM_ARGS = List.of("--add-modules=jdk.incubator.vector",
             "-XX:+UseCountedLoopSafepoints", "-XX:LoopStripMiningIter=1000");
 
     /**

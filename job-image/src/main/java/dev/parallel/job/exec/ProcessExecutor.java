@@ -147,7 +147,6 @@ public final class ProcessExecutor implements TaskExecutor {
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(WorkerProcess.class.getName());
         ProcessBuilder pb = new ProcessBuilder(cmd);
-        pb.redirectError(ProcessBuilder.Redirect.INHERIT);
         if (kernel != null) pb.environment().put(PodContract.KERNEL, kernel.value());
         if (command != null) pb.environment().put(PodContract.COMMAND, command);
         Child c = new Child(pb.start());
@@ -221,6 +220,8 @@ public final class ProcessExecutor implements TaskExecutor {
             }, "pj-process-reader");
             reader.setDaemon(true);
             reader.start();
+            // The worker's stderr goes to the pod's log, less the JVM's incubator warning.
+            IncubatorWarning.forward(process.getErrorStream(), System.err, "pj-process-stderr");
         }
 
         /** Sends the task and waits; null on timeout. */

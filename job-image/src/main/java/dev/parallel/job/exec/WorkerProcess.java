@@ -26,6 +26,7 @@ public final class WorkerProcess {
 
     public static void main(String[] args) throws Exception {
         String k = System.getenv(PodContract.KERNEL);
+        dev.parallel.job.kernels.KernelPath.prepare(k);
         TaskFunction fn = Kernels.of(k == null ? null : Kernel.of(k), System.getenv(PodContract.COMMAND));
         PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false,
                 StandardCharsets.UTF_8);

@@ -75,6 +75,7 @@ public final class MpiLauncher {
         Runtime.getRuntime().addShutdownHook(onSigterm);
         Deque<String> lastErrors = new ArrayDeque<>();
         Thread errPump = pump(mpirun.getErrorStream(), line -> {
+            if (dev.parallel.job.exec.IncubatorWarning.is(line)) return; // every rank JVM's, see IncubatorWarning
             err.println(line);
             synchronized (lastErrors) {
                 lastErrors.addLast(line);

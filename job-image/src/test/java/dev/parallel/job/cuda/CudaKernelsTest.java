@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.parallel.job.kernels.MatmulKernel;
 import dev.parallel.job.kernels.PiKernel;
+import dev.parallel.job.kernels.PrimesKernel;
 import dev.parallel.job.kernels.SplitMix64;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -26,7 +27,7 @@ class CudaKernelsTest {
             ptx = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
         List<String> entries = Pattern.compile("\\.entry\\s+(\\w+)").matcher(ptx).results().map(m -> m.group(1)).toList();
-        assertThat(entries).containsExactlyInAnyOrder("pi_hits", "matmul_fill", "matmul_tiled");
+        assertThat(entries).containsExactlyInAnyOrder("pi_hits", "matmul_fill", "matmul_tiled", "primes_count");
         Matcher v = Pattern.compile("\\.version\\s+(\\d+)\\.(\\d+)").matcher(ptx);
         assertThat(v.find()).isTrue();
         // PTX ISA 8.0 is CUDA 12.0's: every CUDA 12 driver can JIT it.
@@ -54,6 +55,36 @@ class CudaKernelsTest {
         for (int blocks : new int[] {1, 5, 64}) {
             assertThat(CudaGrid.piHits(state, 0, 200_000, blocks, CudaGrid.PI_THREADS)).isEqualTo(cpu);
         }
+    }
+
+    @Test
+    void primesGridSievesEverySegmentOnceAndCoversTheRange() {
+        long lo = 5, to = 10 * CudaGrid.PRIMES_SEGMENT + 17; // a partial last segment
+        for (int blocks : new int[] {1, 3, 11, 40}) { // fewer, about as many and more blocks than segments
+            int[] seen = new int[11];
+            for (int b = 0; b < blocks; b++) CudaGrid.primesSegments(lo, to, blocks, b, s -> seen[(int) s]++);
+            for (int count : seen) assertThat(count).as("blocks=%d", blocks).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void primesGridGivesTheCpuKernelsCount() throws Exception {
+        // Below and above one segment; starting at 2 (the wheel primes); crossing a small prime's square;
+        // far from 0, where every base prime is "large" for a segment but a few.
+        long[][] ranges = {{2, 100}, {2, 3 * CudaGrid.PRIMES_SEGMENT + 5}, {16_000, 17_000},
+                {1_000_000_000L, 1_000_000_000L + 2 * CudaGrid.PRIMES_SEGMENT + 3}};
+        for (long[] r : ranges) {
+            long cpu = PrimesKernel.count(r[0], r[1]);
+            int[] base = PrimesKernel.basePrimes(r[1]);
+            for (int blocks : new int[] {1, 2, 7}) {
+                for (int threads : new int[] {CudaGrid.PRIMES_THREADS, 32}) {
+                    assertThat(CudaGrid.primesCount(r[0], r[1], base, blocks, threads))
+                            .as("[%d, %d) blocks=%d threads=%d", r[0], r[1], blocks, threads).isEqualTo(cpu);
+                }
+            }
+        }
+        // The small primes (shared by the threads) are those under PRIMES_SEGMENT / threads.
+        assertThat(CudaGrid.primesSmall(PrimesKernel.basePrimes(1_000_000), 256)).isEqualTo(31); // primes < 128
     }
 
     @Test

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Launches on a real GPU: results equal to the CPU kernels (pi bit-identical, matmul within 1e-9),
+ * Launches on a real GPU: results equal to the CPU kernels (pi bit-identical, primes exact, matmul within 1e-9),
  * tasks spread over every device, no device memory left behind. Skips, naming what is missing, where
  * no GPU is usable; `make test-gpu` (-Dgpu.required=true) makes that a failure on a GPU node.
  */
@@ -76,6 +76,19 @@ class CudaLaunchTest {
         long state = dev.parallel.job.kernels.SplitMix64.streamState(9, 3);
         long expected = PiKernel.hits(state, 0, samples);
         assertThat(new CudaKernels(Kernel.PI, devices).apply(t).get("hits").asLong()).isEqualTo(expected);
+    }
+
+    @Test
+    void primesCountIsExactlyTheCpuKernels() throws Exception {
+        CudaKernels gpu = new CudaKernels(Kernel.PRIMES, devices);
+        dev.parallel.job.kernels.PrimesKernel cpu = new dev.parallel.job.kernels.PrimesKernel();
+        // Empty, tiny, one segment and its edge, many segments, far from 0, and over one launch (2^30).
+        long[][] ranges = {{0, 2}, {0, 100}, {0, 32_768}, {0, 32_769}, {0, 10_000_000}, {(1L << 40) - 10_000_000, 1L << 40},
+                {1_000_000_000_000L - 5_000_000, 1_000_000_000_000L}, {0, (1L << 30) + 12_345}};
+        for (long[] r : ranges) {
+            Task t = new Task(0, "t0", JsonNodeFactory.instance.objectNode().put("from", r[0]).put("to", r[1]));
+            assertThat(gpu.apply(t)).as("[%d, %d)", r[0], r[1]).isEqualTo(cpu.apply(t));
+        }
     }
 
     @Test

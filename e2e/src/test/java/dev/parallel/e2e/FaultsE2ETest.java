@@ -57,7 +57,7 @@ class FaultsE2ETest {
                 """);
         var r = Cluster.kubectl("apply", "-n", NS, "-f", f.toString());
         assertThat(r.code()).isNotZero();
-        assertThat(r.err()).contains("spec.tasks must set exactly one of items, range or configMapRef");
+        assertThat(r.err()).contains("spec.tasks must set exactly one of items, range, matrix or configMapRef");
         Files.writeString(f, """
                 apiVersion: parallel.dev/v1alpha1
                 kind: ParallelJob

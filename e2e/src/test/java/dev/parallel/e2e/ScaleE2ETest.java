@@ -40,6 +40,22 @@ class ScaleE2ETest {
                 .withName(NS).addToLabels("pod-security.kubernetes.io/enforce", "restricted").endMetadata().build()).serverSideApply();
     }
 
+    /** Condition messages (ResultsTruncated's says what is kept and where) are bounded on their own. */
+    static final int MAX_CONDITION_MESSAGE = 1024;
+
+    /**
+     * The ParallelJob as stored, less its conditions (whose messages say which limit was hit, so they differ
+     * between a job that fits and one that does not) and managed fields: what could grow with the task count.
+     */
+    static int bytesWithoutConditions(String name) throws Exception {
+        var r = Cluster.kubectl("get", "pj", name, "-n", NS, "-o", "json");
+        assertThat(r.code()).as(r.err()).isZero();
+        var tree = (com.fasterxml.jackson.databind.node.ObjectNode) dev.parallel.api.contract.Json.MAPPER.readTree(r.out());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) tree.get("status")).remove("conditions");
+        ((com.fasterxml.jackson.databind.node.ObjectNode) tree.get("metadata")).remove("managedFields");
+        return dev.parallel.api.contract.Json.MAPPER.writeValueAsBytes(tree).length;
+    }
+
     static int bytes(String kind, String name) {
         var r = Cluster.kubectl("get", kind, name, "-n", NS, "-o", "json");
         assertThat(r.code()).as(r.err()).isZero();
@@ -182,11 +198,13 @@ class ScaleE2ETest {
                 assertThat(pj.getStatus().tasks.succeeded).isEqualTo(expected.tasks());
                 ExamplesE2ETest.assertSameResult(names[i] + " status.result",
                         dev.parallel.api.contract.Json.MAPPER.valueToTree(pj.getStatus().result), expected.result());
-                pjBytes[i] = bytes("pj", names[i]);
+                pjBytes[i] = bytesWithoutConditions(names[i]);
+                assertThat(pj.getStatus().conditions).as("%s: condition messages stay short", names[i])
+                        .allSatisfy(c -> assertThat(c.getMessage().length()).isLessThanOrEqualTo(MAX_CONDITION_MESSAGE));
                 cmBytes[i] = bytes("configmap", pj.getStatus().resultsConfigMap);
                 assertThat(cmBytes[i]).as("results ConfigMap of %s", names[i]).isLessThanOrEqualTo((int) resultsBound(max, 4));
             }
-            assertThat(Math.abs(pjBytes[1] - pjBytes[0])).as("ParallelJob object: %d bytes at 1,000 tasks, %d at 100,000",
+            assertThat(Math.abs(pjBytes[1] - pjBytes[0])).as("ParallelJob object less conditions: %d bytes at 1,000 tasks, %d at 100,000",
                     pjBytes[0], pjBytes[1]).isLessThanOrEqualTo(SAME_SIZE_SLACK);
             // 1,000 tasks' per-task lines fit (about 80 KB); 100,000 tasks' do not, and the condition says so.
             var small = Cluster.client().configMaps().inNamespace(NS).withName("tasks-001k-results").get();

@@ -44,7 +44,7 @@ public final class ParallelJobExtension implements BeforeAllCallback, ParameterR
     }
 
     /** Closed by JUnit when the class's store goes (after @AfterAll), even when a test failed. */
-    private record ClosingNamespace(TestNamespace ns) implements ExtensionContext.Store.CloseableResource {
+    private record ClosingNamespace(TestNamespace ns) implements ExtensionContext.Store.CloseableResource, AutoCloseable {
         @Override
         public void close() { ns.close(); }
     }

@@ -31,6 +31,19 @@ binary() {
   echo "[kueue] manager: built in $((SECONDS - t0)) s ($out/kueue)"
 }
 
+# What the overlay promises, checked on the output (a new Kueue version may add webhooks or objects): no
+# aggregated API, and webhooks only for Jobs (namespace-selected) and Kueue's own kinds.
+check() {
+  local bad
+  if grep -q '^kind: APIService' "$1"; then echo "kueue manifests: an APIService is left in $1" >&2; exit 1; fi
+  bad=$(grep -o 'path: /\(mutate\|validate\)-[a-z0-9-]*' "$1" | sed 's/path: //' \
+    | grep -v -x -e '/\(mutate\|validate\)-batch-v1-job' -e '/\(mutate\|validate\)-kueue-x-k8s-io-v1beta2-[a-z]*' || true)
+  if [[ -n $bad ]]; then echo "kueue manifests: webhooks beyond Jobs and Kueue's kinds: $bad" >&2; exit 1; fi
+  if [[ $(grep -c 'kueue.parallel.dev/managed: "true"' "$1") -lt 3 ]]; then
+    echo "kueue manifests: the Job webhooks or managedJobsNamespaceSelector lost the kueue.parallel.dev/managed selector" >&2; exit 1
+  fi
+}
+
 manifests() {
   local t0=$SECONDS src tmp kubectl
   src=$(cd "$mod" && go mod download -json sigs.k8s.io/kueue | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
@@ -51,6 +64,7 @@ manifests() {
   mkdir -p "$out"
   "$kubectl" kustomize "$tmp/config/parallel-job" > "$out/manifests.yaml.tmp"
   rm -rf "$tmp"
+  check "$out/manifests.yaml.tmp"
   mv "$out/manifests.yaml.tmp" "$out/manifests.yaml"
   echo "[kueue] manifests: rendered in $((SECONDS - t0)) s ($out/manifests.yaml, $(grep -c '^kind:' "$out/manifests.yaml") objects)"
 }

@@ -23,7 +23,7 @@ image() { echo "docker.io/parallel-dev/kueue:$(version)"; } # hack/images.sh kue
 binary() {
   if [[ -x $out/kueue ]]; then echo "[kueue] manager: cached ($out/kueue)"; return; fi
   local t0=$SECONDS v; v=$(version)
-  echo "[kueue] manager $v: building (about 3 minutes on 2 cores the first time)..."
+  echo "[kueue] manager $v: building (about 4 minutes on 2 cores the first time)..."
   mkdir -p "$out"
   (cd "$mod" && go build -ldflags "-s -w -X sigs.k8s.io/kueue/pkg/version.GitVersion=$v" \
     -o "$out/.kueue.tmp" sigs.k8s.io/kueue/cmd/kueue)

@@ -126,7 +126,7 @@ class MpiCommandE2ETest {
                 spec:
                   executor: mpi
                   mpi: {workers: 2}
-                  command: 'mpirun sh -c "if [ $OMPI_COMM_WORLD_RANK = 1 ]; then echo rank 1 gives up >&2; exit 7; fi"'
+                  command: 'mpirun sh -c "if [ \\$OMPI_COMM_WORLD_RANK = 1 ]; then echo rank 1 gives up >&2; exit 7; fi"'
                   tasks: {items: [{id: only}]}
                 """.formatted(name));
         ParallelJob pj = Cluster.awaitPhase(NS, name, Duration.ofMinutes(4), Phase.Succeeded, Phase.Failed);

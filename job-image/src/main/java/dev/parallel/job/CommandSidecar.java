@@ -34,7 +34,7 @@ public final class CommandSidecar {
         List<Task> tasks = c.partTasks();
         Files.createDirectories(runDir.resolve("tasks"));
         Files.createDirectories(runDir.resolve("out"));
-        for (int k = 0; k < tasks.size(); k++) Files.writeString(runDir.resolve("tasks/" + k + ".env"), envFile(tasks.get(k)));
+        for (int k = 0; k < tasks.size(); k++) Files.writeString(runDir.resolve("tasks/" + k + ".env"), envFile(tasks.get(k), System.getenv()));
         Files.writeString(runDir.resolve("tasks.count"), Integer.toString(tasks.size()));
         Files.writeString(runDir.resolve("ready"), "");
         stdout.printf("part %d/%d: %d command tasks handed to the task container%n", c.partIndex(), c.parts(), tasks.size());
@@ -99,7 +99,17 @@ public final class CommandSidecar {
         }
     }
 
-    /** The task's variables as shell assignments, single-quoted (safe for any value). */
+    /**
+     * The task's variables as shell assignments, single-quoted (safe for any value); in the launcher of a user's
+     * MPI program ({@code env} from this pod) also the list Open MPI forwards to every rank.
+     */
+    static String envFile(Task t, Map<String, String> env) {
+        String s = envFile(t);
+        java.util.List<String> names = s.lines().map(l -> l.substring("export ".length(), l.indexOf('='))).toList();
+        String ranksSee = dev.parallel.api.contract.MpiProgram.envList(env, names);
+        return ranksSee == null ? s : s + "export " + dev.parallel.api.contract.MpiProgram.ENV_LIST + "=" + quote(ranksSee) + "\n";
+    }
+
     static String envFile(Task t) {
         StringBuilder sb = new StringBuilder();
         sb.append("export ").append(PodContract.TASK_ID).append('=').append(quote(t.id())).append('\n');

@@ -111,4 +111,24 @@ class CommandSidecarTest {
         assertThat(s.partial().toString()).isEqualTo("{\"value\":34,\"index\":3,\"id\":\"a=3,b=it's\","
                 + "\"params\":{\"a\":3,\"b\":\"it's\"}}");
     }
+
+    /**
+     * A user's MPI program (the launcher's env has PJ_MPI_NP): each task's env file also names its variables in
+     * Open MPI's forwarding list, after the user's own, so mpirun hands them to every rank; elsewhere it does not.
+     */
+    @Test
+    void inTheLauncherOfAnMpiProgramTheTaskVariablesAreForwardedToTheRanks() throws Exception {
+        var task = dev.parallel.api.tasks.TaskList.ofJsonLines(new java.io.BufferedReader(new java.io.StringReader(
+                "{\"id\": \"it's\", \"n\": 3, \"lr\": \"0.1\"}\n")), null).all().get(0);
+        assertThat(CommandSidecar.envFile(task, Map.of())).isEqualTo(CommandSidecar.envFile(task));
+        String file = CommandSidecar.envFile(task, Map.of(dev.parallel.api.contract.MpiProgram.NP_ENV, "4",
+                "OMPI_MCA_mca_base_env_list", "APP"));
+        Path env = dir.resolve("task.env");
+        Files.writeString(env, file);
+        Process sh = new ProcessBuilder("/bin/sh", "-c", ". " + env + "; echo \"$OMPI_MCA_mca_base_env_list|$TASK_ID|$TASK_PARAM_N\"")
+                .redirectErrorStream(true).start();
+        assertThat(new String(sh.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip())
+                .isEqualTo("APP;TASK_ID;TASK_INDEX;TASK_PARAM_N;TASK_PARAM_LR|it's|3");
+        assertThat(sh.waitFor()).isZero();
+    }
 }

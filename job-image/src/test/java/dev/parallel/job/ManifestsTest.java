@@ -56,6 +56,23 @@ class ManifestsTest {
     }
 
     @Test
+    void aUsersMpiProgramIsValidInAnyImageAndRefusesTheBuiltInRankSettings() throws Exception {
+        String head = "apiVersion: parallel.dev/v1alpha1\nkind: ParallelJob\nmetadata: {name: x}\nspec:\n  command: mpirun ./app\n"
+                + "  executor: mpi\n  tasks: {range: {start: 0, end: 2}}\n";
+        Path ok = dir.resolve("ok.yaml");
+        Files.writeString(ok, head + "  image: registry.example/app:1\n  mpi: {workers: 2, slotsPerWorker: 2}\n");
+        assertThat(Manifests.read(ok).getSpec().image).isEqualTo("registry.example/app:1");
+        assertThat(invalid(head + "  mpi: {workers: 2, mode: dynamic}\n").problems).containsExactly("spec.command: with executor: mpi, "
+                + "spec.command is your MPI program, run once per task on the launcher (mpirun starts its ranks): remove "
+                + "spec.mpi.mode and spec.threadsPerPod, which place the ranks of built-in kernels");
+        assertThat(invalid(head + "  mpi: {workers: 2}\n  threadsPerPod: 2\n  pods: 2\n").problems).containsExactly(
+                "spec.mpi: with executor: mpi the split is spec.mpi.workers x spec.mpi.slotsPerWorker ranks: remove spec.pods, "
+                        + "spec.tasksPerPod and spec.parallelism",
+                "spec.command: with executor: mpi, spec.command is your MPI program, run once per task on the launcher (mpirun "
+                        + "starts its ranks): remove spec.mpi.mode and spec.threadsPerPod, which place the ranks of built-in kernels");
+    }
+
+    @Test
     void sweepMistakesNameTheFieldAndTheFix() throws Exception {
         String head = "apiVersion: parallel.dev/v1alpha1\nkind: ParallelJob\nmetadata: {name: x}\nspec:\n  command: echo\n";
         assertThat(invalid(head + "  tasks: {matrix: {axes: [{param: lr, values: [0.1, \"0.01\"]}]}}\n").problems).singleElement()

@@ -130,7 +130,10 @@ class RealApiServerTest {
             image without command | kernel: pi\\nimage: docker.io/x/y:1\\ntasks: {range: {start: 0, end: 3}} | spec.image needs spec.command
             mpi without spec.mpi | kernel: pi\\nexecutor: mpi\\ntasks: {range: {start: 0, end: 3}} | spec.mpi goes with spec.executor: mpi
             spec.mpi without mpi | kernel: pi\\nmpi: {workers: 2}\\ntasks: {range: {start: 0, end: 3}} | spec.mpi goes with spec.executor: mpi
-            mpi with pods | kernel: pi\\nexecutor: mpi\\nmpi: {workers: 2}\\npods: 4\\ntasks: {range: {start: 0, end: 3}} | remove spec.pods, spec.tasksPerPod, spec.parallelism and spec.image
+            mpi with pods | kernel: pi\\nexecutor: mpi\\nmpi: {workers: 2}\\npods: 4\\ntasks: {range: {start: 0, end: 3}} | remove spec.pods, spec.tasksPerPod and spec.parallelism
+            mpi program with mode | command: mpirun ./app\\nexecutor: mpi\\nmpi: {workers: 2, mode: static}\\ntasks: {range: {start: 0, end: 3}} | spec.command is your MPI program, run once per task on the launcher (mpirun starts its ranks): remove spec.mpi.mode and spec.threadsPerPod
+            mpi program with threads | command: mpirun ./app\\nimage: docker.io/x/y:1\\nexecutor: mpi\\nmpi: {workers: 2}\\nthreadsPerPod: 2\\ntasks: {range: {start: 0, end: 3}} | remove spec.mpi.mode and spec.threadsPerPod
+            mpi image with a kernel | kernel: pi\\nimage: docker.io/x/y:1\\nexecutor: mpi\\nmpi: {workers: 2}\\ntasks: {range: {start: 0, end: 3}} | spec.image needs spec.command
             mpi zero workers | kernel: pi\\nexecutor: mpi\\nmpi: {workers: 0}\\ntasks: {range: {start: 0, end: 3}} | spec.mpi.workers in body should be greater than or equal to 1
             gpu count zero | kernel: pi\\ngpu: {count: 0}\\ntasks: {range: {start: 0, end: 3}} | spec.gpu.count in body should be greater than or equal to 1
             gpu without count | kernel: pi\\ngpu: {resourceName: nvidia.com/gpu}\\ntasks: {range: {start: 0, end: 3}} | spec.gpu.count: Required value
@@ -202,6 +205,15 @@ class RealApiServerTest {
         var workers = client.resource(dev.parallel.operator.plan.MpiWorkers.job(mpiPlan, Fixtures.SETTINGS)).create();
         assertThat(workers.getSpec().getTemplate().getSpec().getSubdomain()).isEqualTo("valid-mpi-mpi");
         var launcher = client.resource(WorkerJob.build(mpiPlan, Fixtures.SETTINGS)).create();
+        // A user's MPI program in a user's image: accepted, and its Secret (with the hostfile) and Jobs pass too.
+        ParallelJob program = create("valid-mpi-program", "command: mpirun ./app\nimage: docker.io/x/y:1\nexecutor: mpi\n"
+                + "mpi: {workers: 2, slotsPerWorker: 2}\ntasks: {range: {start: 0, end: 4}}\n");
+        var programPlan = Planner.plan(program, null);
+        client.resource(dev.parallel.operator.plan.MpiSshSecret.build(programPlan)).create();
+        var programWorkers = client.resource(dev.parallel.operator.plan.MpiWorkers.job(programPlan, Fixtures.SETTINGS)).create();
+        assertThat(programWorkers.getSpec().getTemplate().getSpec().getContainers().get(0).getImage()).isEqualTo("docker.io/x/y:1");
+        var programLauncher = client.resource(WorkerJob.build(programPlan, Fixtures.SETTINGS)).create();
+        assertThat(programLauncher.getSpec().getTemplate().getSpec().getInitContainers()).hasSize(1);
         // spec.gpu: the extended-resource limit, selectors, tolerations and runtime class pass validation.
         ParallelJob gpu = create("valid-gpu", "kernel: pi\ngpu: {count: 1, nodeSelector: {gpu: \"yes\"}, "
                 + "tolerations: [{key: gpu, operator: Exists}], runtimeClassName: nvidia}\ntasks: {range: {start: 0, end: 4}}\n");

@@ -70,6 +70,8 @@ public final class PodContract {
     public static final String SSH_CLIENT_KEY = "id_ecdsa";
     public static final String SSH_HOST_KEY = "ssh_host_ecdsa_key";
     public static final String SSH_AUTHORIZED_KEYS = "authorized_keys";
+    /** The Secret's Open MPI hostfile (every worker with its slots): a user's MPI program reads it (MpiProgram). */
+    public static final String SSH_HOSTFILE = "hostfile";
 
     /** executor: cuda: what to do without a usable GPU (GpuSpec.Fallback: fail | cpu). */
     public static final String GPU_FALLBACK = "PJ_GPU_FALLBACK";

@@ -27,7 +27,8 @@ public class MpiSpec {
     public Implementation implementation;
 
     @JsonPropertyDescription("mode: static (default): rank r runs its distribute_tasks block, results combined with "
-            + "allreduce/gather; dynamic: rank 0 hands tasks to the other ranks on demand (MPICommExecutor), for uneven tasks.")
+            + "allreduce/gather; dynamic: rank 0 hands tasks to the other ranks on demand (MPICommExecutor), for uneven tasks. "
+            + "Built-in kernels only: with spec.command your program decides what its ranks do.")
     public Mode mode;
 
     @Min(10)

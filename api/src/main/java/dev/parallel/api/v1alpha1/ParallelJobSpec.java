@@ -28,9 +28,10 @@ import java.util.Map;
         message = "spec.image needs spec.command: built-in kernels run in the operator's job image")
 @ValidationRule(value = "has(self.mpi) == (has(self.executor) && self.executor == 'mpi')",
         message = "spec.mpi goes with spec.executor: mpi (set both, or neither)")
-@ValidationRule(value = "!has(self.mpi) || !(has(self.pods) || has(self.tasksPerPod) || has(self.parallelism) || has(self.image))",
-        message = "with executor: mpi the split is spec.mpi.workers x spec.mpi.slotsPerWorker ranks: remove spec.pods, "
-                + "spec.tasksPerPod, spec.parallelism and spec.image")
+@ValidationRule(value = "!has(self.mpi) || !(has(self.pods) || has(self.tasksPerPod) || has(self.parallelism))",
+        message = ParallelJobSpec.MPI_SPLIT)
+@ValidationRule(value = "!has(self.mpi) || !has(self.command) || !(has(self.mpi.mode) || has(self.threadsPerPod))",
+        message = ParallelJobSpec.MPI_PROGRAM)
 @ValidationRule(value = "!has(self.executor) || self.executor != 'cuda' || has(self.gpu)",
         message = ParallelJobSpec.CUDA_NEEDS_GPU)
 @ValidationRule(value = "!has(self.executor) || self.executor != 'cuda' || (has(self.kernel) && (self.kernel == 'pi' || self.kernel == 'primes' || self.kernel == 'matmul'))",
@@ -45,6 +46,10 @@ public class ParallelJobSpec {
     // Messages shared by the CEL rules above and SpecValidator (the local runner has no API server).
     static final String CUDA_NEEDS_GPU = "executor: cuda requires spec.gpu (e.g. gpu: {count: 1}): the pods must ask "
             + "for the GPUs they run on";
+    static final String MPI_SPLIT = "with executor: mpi the split is spec.mpi.workers x spec.mpi.slotsPerWorker ranks: remove "
+            + "spec.pods, spec.tasksPerPod and spec.parallelism";
+    static final String MPI_PROGRAM = "with executor: mpi, spec.command is your MPI program, run once per task on the launcher "
+            + "(mpirun starts its ranks): remove spec.mpi.mode and spec.threadsPerPod, which place the ranks of built-in kernels";
     static final String CUDA_KERNELS = "executor: cuda runs the built-in kernels pi, primes and matmul; for your own GPU program "
             + "use spec.command with spec.image and spec.gpu, and executor threads";
 
@@ -60,12 +65,15 @@ public class ParallelJobSpec {
 
     @Size(max = 4096)
     @JsonPropertyDescription("command: a shell command run once per task with TASK_ID, TASK_INDEX and TASK_PARAM_<NAME> "
-            + "in its environment; the last JSON line of its stdout is the result, else its exit code. At most 4096 characters.")
+            + "in its environment; the last JSON line of its stdout is the result, else its exit code. With executor: mpi it "
+            + "is your MPI program: it runs on the launcher, where `mpirun prog` starts one rank per worker slot "
+            + "(PJ_MPI_NP ranks, hostfile PJ_MPI_HOSTFILE). At most 4096 characters.")
     public String command;
 
     @Size(max = 512)
     @JsonPropertyDescription("image: the container image for command tasks (fully qualified); default the operator's job image, "
-            + "which has a POSIX shell and coreutils.")
+            + "which has a POSIX shell and coreutils (and Open MPI and sshd, for executor: mpi; a user's image for executor: "
+            + "mpi needs Open MPI, /usr/sbin/sshd, ssh and a user with the pods' uid).")
     public String image;
 
     @JsonPropertyDescription("executor: how a pod runs its tasks: threads (default), processes (one child process per worker, "

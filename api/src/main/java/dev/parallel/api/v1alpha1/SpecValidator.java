@@ -81,9 +81,11 @@ public final class SpecValidator {
             p.add(new Problem("spec.mpi", "spec.mpi goes with spec.executor: mpi (set both, or neither)"));
         }
         if (s.mpi != null) {
-            if (s.pods != null || s.tasksPerPod != null || s.parallelism != null || s.image != null) {
-                p.add(new Problem("spec.mpi", "with executor: mpi the split is spec.mpi.workers x spec.mpi.slotsPerWorker "
-                        + "ranks: remove spec.pods, spec.tasksPerPod, spec.parallelism and spec.image"));
+            if (s.pods != null || s.tasksPerPod != null || s.parallelism != null) {
+                p.add(new Problem("spec.mpi", ParallelJobSpec.MPI_SPLIT));
+            }
+            if (s.command != null && (s.mpi.mode != null || s.threadsPerPod != null)) {
+                p.add(new Problem("spec.command", ParallelJobSpec.MPI_PROGRAM));
             }
             if (s.mpi.workers == null || s.mpi.workers < 1) p.add(new Problem("spec.mpi.workers", "is required, >= 1"));
             positive(p, "spec.mpi.slotsPerWorker", s.mpi.slotsPerWorker);

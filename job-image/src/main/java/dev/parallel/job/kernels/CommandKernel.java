@@ -41,6 +41,11 @@ public final class CommandKernel implements TaskFunction {
             env.put(PodContract.TASK_PARAM_PREFIX + name, e.getValue().isTextual() ? e.getValue().textValue()
                     : e.getValue().toString());
         }
+        // A user's MPI program: its ranks see the task's variables too (ssh carries no environment).
+        String ranksSee = dev.parallel.api.contract.MpiProgram.envList(env, env.keySet().stream()
+                .filter(k -> k.equals(PodContract.TASK_ID) || k.equals(PodContract.TASK_INDEX)
+                        || k.startsWith(PodContract.TASK_PARAM_PREFIX)).sorted().toList());
+        if (ranksSee != null) env.put(dev.parallel.api.contract.MpiProgram.ENV_LIST, ranksSee);
         Process p = pb.start();
         p.getOutputStream().close();
         Tail out = Tail.start(p.getInputStream());

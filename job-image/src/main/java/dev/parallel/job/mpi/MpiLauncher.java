@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -144,19 +143,9 @@ public final class MpiLauncher {
         return cmd;
     }
 
-    /**
-     * Open MPI settings for pods: TCP between pods and shared memory within one (without the single-copy
-     * mechanism the default seccomp profile forbids), no ssh between workers (only the launcher holds
-     * the route to every pod), and names kept as the headless Service gives them.
-     */
+    /** Open MPI settings for pods, the same a user's MPI program gets (MpiProgram.mca). */
     static Map<String, String> mcaDefaults() {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put("OMPI_MCA_btl", "self,vader,tcp");
-        m.put("OMPI_MCA_btl_vader_single_copy_mechanism", "none");
-        m.put("OMPI_MCA_plm_rsh_no_tree_spawn", "1");
-        m.put("OMPI_MCA_orte_keep_fqdn_hostnames", "1");
-        m.put("OMPI_MCA_plm_rsh_args", "-p " + PodContract.SSH_PORT);
-        return m;
+        return dev.parallel.api.contract.MpiProgram.mca();
     }
 
     /** Waits until every host resolves and accepts TCP on the sshd port; returns those that never did. */

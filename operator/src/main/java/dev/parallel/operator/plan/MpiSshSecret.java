@@ -1,5 +1,6 @@
 package dev.parallel.operator.plan;
 
+import dev.parallel.api.contract.MpiProgram;
 import dev.parallel.api.contract.PodContract;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -35,6 +36,8 @@ public final class MpiSshSecret {
         data.put(PodContract.SSH_CLIENT_KEY + ".pub", clientPublic);
         data.put(PodContract.SSH_HOST_KEY, pem(host));
         data.put(PodContract.SSH_AUTHORIZED_KEYS, clientPublic); // the launcher is the only client
+        // Not secret, but mounted beside the keys: a user's MPI program finds it there (MpiProgram.HOSTFILE).
+        data.put(PodContract.SSH_HOSTFILE, MpiProgram.hostfile(MpiWorkers.hosts(plan), plan.spec().mpi.slotsOrDefault()));
         return new SecretBuilder()
                 .withMetadata(plan.metadata(Names.mpiSecret(plan.pj()), "mpi-ssh"))
                 .withType("Opaque")

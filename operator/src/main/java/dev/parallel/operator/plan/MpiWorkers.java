@@ -1,5 +1,6 @@
 package dev.parallel.operator.plan;
 
+import dev.parallel.api.contract.MpiProgram;
 import dev.parallel.api.contract.PodContract;
 import dev.parallel.api.v1alpha1.MpiSpec;
 import dev.parallel.api.v1alpha1.ParallelJob;
@@ -16,7 +17,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 /**
@@ -65,11 +65,14 @@ public final class MpiWorkers {
         int workers = plan.spec().mpi.workers;
         List<VolumeMount> mounts = new ArrayList<>(PodTemplate.mounts(plan));
         mounts.add(PodTemplate.sshMount());
+        // A user's MPI program (spec.command with spec.image) runs its ranks in that image, whose sshd is configured
+        // on the command line; the job image brings its own sshd_config.
+        boolean userImage = plan.inUserImage();
         var worker = new ContainerBuilder()
                 .withName(CONTAINER)
-                .withImage(settings.jobImage())
+                .withImage(userImage ? plan.spec().image : settings.jobImage())
                 .withImagePullPolicy(settings.jobImagePullPolicy())
-                .withCommand("/bin/sh", "-c", SSHD)
+                .withCommand("/bin/sh", "-c", userImage ? MpiProgram.SSHD : SSHD)
                 .withEnv(plan.spec().env)
                 .addNewPort().withName("ssh").withContainerPort(PodContract.SSH_PORT).endPort()
                 .withNewReadinessProbe()
@@ -79,7 +82,8 @@ public final class MpiWorkers {
                 // The ranks run here: the task resources belong to the workers.
                 .withResources(PodTemplate.taskResources(plan, settings))
                 .withVolumeMounts(mounts)
-                .withSecurityContext(PodTemplate.containerSecurity())
+                // The user's ranks may write where their image lets them (as command tasks in a user's image).
+                .withSecurityContext(userImage ? WorkerJob.userImageSecurity() : PodTemplate.containerSecurity())
                 .build();
         return new JobBuilder()
                 .withMetadata(plan.metadata(Names.mpiWorkers(plan.pj()), COMPONENT))
@@ -97,12 +101,16 @@ public final class MpiWorkers {
                 .build();
     }
 
+    /** The workers' host names, in index order: the launcher's hostfile. */
+    static List<String> hosts(Plan plan) {
+        return IntStream.range(0, plan.spec().mpi.workers).mapToObj(i -> Names.mpiHost(plan.pj(), i)).toList();
+    }
+
     /** What the launcher needs beyond the pod contract: where the ranks go and how. */
     static Map<String, String> launcherEnv(Plan plan) {
         MpiSpec m = plan.spec().mpi;
         Map<String, String> env = new LinkedHashMap<>();
-        env.put(PodContract.MPI_HOSTS, IntStream.range(0, m.workers).mapToObj(i -> Names.mpiHost(plan.pj(), i))
-                .collect(Collectors.joining(",")));
+        env.put(PodContract.MPI_HOSTS, String.join(",", hosts(plan)));
         env.put(PodContract.MPI_SLOTS, Integer.toString(m.slotsOrDefault()));
         env.put(PodContract.MPI_MODE, m.modeOrDefault().value());
         env.put(PodContract.MPI_WAIT_SECONDS, Integer.toString(m.workersReadyTimeoutOrDefault()));

@@ -24,6 +24,9 @@ public record Plan(ParallelJob pj, long tasks, int parts, int parallelism, Strin
 
     public ParallelJobSpec spec() { return pj.getSpec(); }
 
+    /** executor: mpi with spec.command: the user's own MPI program, run per task by the launcher under mpirun. */
+    public boolean mpiProgram() { return mpi && pj.getSpec().command != null; }
+
     /** Whether the tasks run in the user's image (command + image) rather than in the job image. */
     public boolean inUserImage() { return pj.getSpec().image != null; }
 

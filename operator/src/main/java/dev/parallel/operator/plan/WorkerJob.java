@@ -1,6 +1,7 @@
 package dev.parallel.operator.plan;
 
 import dev.parallel.api.contract.CommandInImage;
+import dev.parallel.api.contract.MpiProgram;
 import dev.parallel.api.contract.PodContract;
 import dev.parallel.api.contract.WorkerConfig;
 import dev.parallel.api.tasks.SpecTasks;
@@ -67,6 +68,14 @@ public final class WorkerJob {
                 .build();
     }
 
+    /** The restricted profile, bar the read-only root: a user's commands may write where their image lets them. */
+    static io.fabric8.kubernetes.api.model.SecurityContext userImageSecurity() {
+        return new io.fabric8.kubernetes.api.model.SecurityContextBuilder()
+                .withAllowPrivilegeEscalation(false)
+                .withNewCapabilities().withDrop("ALL").endCapabilities()
+                .build();
+    }
+
     /** The container that runs the part (or, for executor: mpi, mpirun). */
     static String mainContainer(Plan plan) { return plan.mpi() ? LAUNCHER : CONTAINER; }
 
@@ -76,16 +85,19 @@ public final class WorkerJob {
     /** The environment that carries the contract to the pod (PodContract), then the user's env. */
     static List<EnvVar> env(Plan plan) {
         ParallelJobSpec s = plan.spec();
+        // A user's MPI program: the launcher runs its tasks one at a time, as command tasks (one mpirun each).
         WorkerConfig c = new WorkerConfig(
                 s.kernel, s.command, SpecTasks.sharedParams(s),
                 plan.hasTaskFile() ? PodContract.TASKS_DIR + "/" + PodContract.TASKS_FILE_NAME : null,
-                s.tasks.range, s.tasks.matrix, plan.parts(), 0, s.executorOrDefault(),
-                s.threadsPerPod == null ? 0 : s.threadsPerPod, s.retriesOrDefault(),
+                s.tasks.range, s.tasks.matrix, plan.parts(), 0,
+                plan.mpiProgram() ? ExecutorKind.SEQUENTIAL : s.executorOrDefault(),
+                plan.mpiProgram() ? 1 : s.threadsPerPod == null ? 0 : s.threadsPerPod, s.retriesOrDefault(),
                 s.taskTimeoutSeconds == null ? 0 : s.taskTimeoutSeconds, dev.parallel.api.contract.Reduction.of(s),
                 PodContract.DEFAULT_RESULTS_FILE, PodContract.DEFAULT_SUMMARY_FILE,
                 s.executorOrDefault() == ExecutorKind.CUDA ? s.gpu.fallbackOrDefault() : null);
         Map<String, String> vars = new LinkedHashMap<>(PodContract.toEnv(c));
         if (plan.mpi()) vars.putAll(MpiWorkers.launcherEnv(plan));
+        if (plan.mpiProgram()) vars.putAll(MpiProgram.env(plan.spec().mpi.ranks()));
         // The NVIDIA container runtime mounts only what these capabilities name; the driver API needs compute.
         if (s.gpu != null) vars.put("NVIDIA_DRIVER_CAPABILITIES", "compute,utility");
         List<EnvVar> env = new ArrayList<>();
@@ -103,13 +115,13 @@ public final class WorkerJob {
                     .withName(mainContainer(plan))
                     .withImage(settings.jobImage())
                     .withImagePullPolicy(settings.jobImagePullPolicy())
-                    // The job image's entrypoint is the parallel-job CLI; "worker" runs this pod's part,
-                    // "mpi-launch" runs mpirun over the MPI worker pods (the ranks use their resources).
-                    .withArgs(plan.mpi() ? "mpi-launch" : "worker")
+                    // The job image's entrypoint is the parallel-job CLI; "worker" runs this pod's part (for a
+                    // user's MPI program: its commands, which call mpirun), "mpi-launch" runs mpirun over the MPI
+                    // worker pods with a built-in kernel in each rank (the ranks use the workers' resources).
+                    .withArgs(plan.mpi() && !plan.mpiProgram() ? "mpi-launch" : "worker")
                     .withEnv(env(plan))
                     // mpirun and a JVM that relays rank 0's output: the ranks themselves run in the worker pods.
-                    .withResources(plan.mpi() ? PodTemplate.requests("100m", "256Mi", "512Mi").build()
-                            : PodTemplate.taskResources(plan, settings))
+                    .withResources(plan.mpi() ? launcherResources() : PodTemplate.taskResources(plan, settings))
                     .withVolumeMounts(m)
                     .withTerminationMessagePath(PodContract.DEFAULT_SUMMARY_FILE)
                     .withTerminationMessagePolicy("File")
@@ -121,25 +133,24 @@ public final class WorkerJob {
         Container userContainer() {
             List<EnvVar> env = new ArrayList<>(env(plan));
             env.add(new EnvVarBuilder().withName("PJ_RUN_DIR").withValue(CommandInImage.RUN_DIR).build());
-            if (plan.spec().threadsPerPod == null) {
+            if (plan.spec().threadsPerPod == null && !plan.mpiProgram()) {
                 env.add(new EnvVarBuilder().withName(PodContract.THREADS).withValue("1").build());
             }
+            List<VolumeMount> m = new ArrayList<>(List.of(PodTemplate.mount(PodTemplate.RUN_VOLUME, CommandInImage.RUN_DIR),
+                    PodTemplate.mount("tmp", "/tmp")));
+            if (plan.mpi()) m.add(PodTemplate.sshMount()); // mpirun's client key and the hostfile
             return new ContainerBuilder()
-                    .withName(CONTAINER)
+                    .withName(mainContainer(plan))
                     .withImage(plan.spec().image)
                     .withImagePullPolicy(settings.jobImagePullPolicy())
                     .withCommand("/bin/sh", "-c", CommandInImage.RUNNER)
                     .withEnv(env)
-                    .withResources(PodTemplate.taskResources(plan, settings))
-                    .withVolumeMounts(PodTemplate.mount(PodTemplate.RUN_VOLUME, CommandInImage.RUN_DIR),
-                            PodTemplate.mount("tmp", "/tmp"))
+                    .withResources(plan.mpi() ? launcherResources() : PodTemplate.taskResources(plan, settings))
+                    .withVolumeMounts(m)
                     .withTerminationMessagePath(PodContract.DEFAULT_SUMMARY_FILE)
                     .withTerminationMessagePolicy("File")
                     // User commands may write where they like; everything else of the restricted profile holds.
-                    .withNewSecurityContext()
-                        .withAllowPrivilegeEscalation(false)
-                        .withNewCapabilities().withDrop("ALL").endCapabilities()
-                    .endSecurityContext()
+                    .withSecurityContext(userImageSecurity())
                     .build();
         }
 
@@ -155,6 +166,11 @@ public final class WorkerJob {
                     .withResources(PodTemplate.requests("50m", "128Mi", "256Mi").build())
                     .build();
         }
+    }
+
+    /** mpirun and what relays its output (a JVM, or a user's shell): the ranks run in the worker pods. */
+    private static io.fabric8.kubernetes.api.model.ResourceRequirements launcherResources() {
+        return PodTemplate.requests("100m", "256Mi", "512Mi").build();
     }
 
     static List<PodFailurePolicyRule> podFailureRules(String container) {

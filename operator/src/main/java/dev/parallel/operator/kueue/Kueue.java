@@ -1,6 +1,7 @@
 package dev.parallel.operator.kueue;
 
 import dev.parallel.api.v1alpha1.ParallelJob;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.javaoperatorsdk.operator.processing.GroupVersionKind;
 import java.util.Map;
 
@@ -19,7 +20,17 @@ public final class Kueue {
     /** What Kueue's configuration must list under integrations.externalFrameworks (Kind.version.group). */
     public static final String EXTERNAL_FRAMEWORK = "ParallelJob.v1alpha1.parallel.dev";
 
+    /** Kueue's kinds, named in full: no discovery round trip, and the plural and scope are known. */
+    public static final ResourceDefinitionContext WORKLOADS = context(WORKLOAD, "workloads", true);
+    public static final ResourceDefinitionContext RESOURCE_FLAVORS = context(RESOURCE_FLAVOR, "resourceflavors", false);
+    public static final ResourceDefinitionContext WORKLOAD_PRIORITY_CLASSES = context(WORKLOAD_PRIORITY_CLASS, "workloadpriorityclasses", false);
+
     private Kueue() {}
+
+    private static ResourceDefinitionContext context(String kind, String plural, boolean namespaced) {
+        return new ResourceDefinitionContext.Builder().withGroup(GROUP).withVersion("v1beta2").withKind(kind).withPlural(plural)
+                .withNamespaced(namespaced).build();
+    }
 
     /** The LocalQueue named by the label, or null when the ParallelJob does not use a queue. */
     public static String queueName(ParallelJob pj) {

@@ -138,7 +138,7 @@ public final class QueueGate {
     private Map<String, JsonNode> flavorSpecs(Admission a) {
         Map<String, JsonNode> out = new HashMap<>();
         a.flavors().values().forEach(set -> set.forEach(f -> out.computeIfAbsent(f, n -> {
-            GenericKubernetesResource rf = client.genericKubernetesResources(Kueue.API_VERSION, Kueue.RESOURCE_FLAVOR).withName(n).get();
+            GenericKubernetesResource rf = client.genericKubernetesResources(Kueue.RESOURCE_FLAVORS).withName(n).get();
             return rf == null ? null : Json.MAPPER.valueToTree(rf.getAdditionalProperties().get("spec"));
         })));
         out.values().removeIf(java.util.Objects::isNull);
@@ -152,7 +152,7 @@ public final class QueueGate {
     WorkloadBuilder.Priority priority(Plan plan) {
         String wpc = Kueue.priorityClass(plan.pj());
         if (wpc != null) {
-            GenericKubernetesResource c = client.genericKubernetesResources(Kueue.API_VERSION, Kueue.WORKLOAD_PRIORITY_CLASS).withName(wpc).get();
+            GenericKubernetesResource c = client.genericKubernetesResources(Kueue.WORKLOAD_PRIORITY_CLASSES).withName(wpc).get();
             if (c == null) {
                 throw new IllegalStateException("label " + Kueue.PRIORITY_LABEL + ": WorkloadPriorityClass " + wpc
                         + " not found; create it or remove the label");
@@ -207,7 +207,7 @@ public final class QueueGate {
 
     private io.fabric8.kubernetes.client.dsl.MixedOperation<GenericKubernetesResource, io.fabric8.kubernetes.api.model.GenericKubernetesResourceList,
             io.fabric8.kubernetes.client.dsl.Resource<GenericKubernetesResource>> workloadsAll() {
-        return client.genericKubernetesResources(Kueue.API_VERSION, Kueue.WORKLOAD);
+        return client.genericKubernetesResources(Kueue.WORKLOADS);
     }
 
     private io.fabric8.kubernetes.client.dsl.NonNamespaceOperation<GenericKubernetesResource, io.fabric8.kubernetes.api.model.GenericKubernetesResourceList,

@@ -17,7 +17,7 @@ test: test-unit test-e2e   ## everything: unit + reconcile-logic + real API serv
 
 # What CI installs: a test that needs one of these fails where it is missing instead of skipping
 # (dev.parallel.api.testing.Preconditions). Empty it to run on a machine that lacks some: make test TESTS_REQUIRED=
-TESTS_REQUIRED ?= kube-apiserver,helm,mpirun
+TESTS_REQUIRED ?= kube-apiserver,helm,mpirun,kueue
 
 test-unit: kubeapitest-bin  ## unit tests, mock-server reconcile tests, CRD staleness, real-API-server tests
 	$(MVN) install -Dtests.required=$(TESTS_REQUIRED)
@@ -29,19 +29,24 @@ kubeapitest-bin:
 	else echo "no cluster binaries yet (hack/build-binaries.sh): real-API-server tests will skip"; fi
 
 # What the kind-based suites need: a Docker engine, the node image, our images (docker-archive tars the
-# testkit loads into the node). E2E_ENV points the testkit at them (these VMs have a /.dockerenv, so
-# Testcontainers would use the bridge gateway as the host; the API port is published on 127.0.0.1).
+# testkit loads into the node), a real Kueue (hack/kueue.sh: its manager built from its Go module, its
+# install manifests; the image from hack/images.sh kueue). E2E_ENV points the testkit at them (these VMs
+# have a /.dockerenv, so Testcontainers would use the bridge gateway as the host; the API port is
+# published on 127.0.0.1).
 IMAGES_DIR := $(or $(PJ_CACHE),$(HOME)/.cache/parallel-job)/images
-E2E_ENV = TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1 PJ_KIND_NODE_IMAGE=$$(hack/kind-node.sh image) PJ_IMAGE_ARCHIVES=$(IMAGES_DIR)/operator.tar,$(IMAGES_DIR)/job.tar,$(IMAGES_DIR)/busybox.tar
+E2E_ENV = TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1 PJ_KIND_NODE_IMAGE=$$(hack/kind-node.sh image) \
+  PJ_IMAGE_ARCHIVES=$(IMAGES_DIR)/operator.tar,$(IMAGES_DIR)/job.tar,$(IMAGES_DIR)/busybox.tar,$(IMAGES_DIR)/kueue.tar \
+  PJ_KUEUE_MANIFESTS=$$(hack/kueue.sh path)/manifests.yaml
 
 e2e-prereqs:
 	hack/docker.sh up
 	hack/kind-node.sh build
-	hack/images.sh job && hack/images.sh operator && hack/images.sh busybox
+	hack/kueue.sh build
+	hack/images.sh job && hack/images.sh operator && hack/images.sh busybox && hack/images.sh kueue
 
 test-e2e: e2e-prereqs  ## every e2e suite and the testkit's example on kind nodes started by Testcontainers
-	export $(E2E_ENV) && cd testkit && $(MVN) test -De2e=true
-	export $(E2E_ENV) && cd e2e && $(MVN) test -De2e=true
+	export $(E2E_ENV) && cd testkit && $(MVN) test -De2e=true -Dtests.required=$(TESTS_REQUIRED)
+	export $(E2E_ENV) && cd e2e && $(MVN) test -De2e=true -Dtests.required=$(TESTS_REQUIRED)
 
 test-reliability: e2e-prereqs  ## the fault, bad-input and scale suites at full size (500 ParallelJobs); figures in e2e/target/reliability.txt
 	export $(E2E_ENV) && cd e2e && rm -f target/reliability.txt && $(MVN) test -De2e=true -Dreliability.jobs=500 \

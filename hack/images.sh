@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds every image our pods run, without a registry or a Docker daemon, as docker-archive tarballs
-# under ${PJ_CACHE:-~/.cache/parallel-job}/images ({job,operator,busybox,pause}.tar), which the testkit
+# under ${PJ_CACHE:-~/.cache/parallel-job}/images ({job,operator,busybox,pause,kueue}.tar), which the testkit
 # and hack/deploy.sh load into the kind node.
-#   images.sh pause | base | job | operator | busybox | all
+#   images.sh pause | base | job | operator | busybox | kueue | all
 # Image names are fully qualified: CRI does not resolve short names.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -136,12 +136,29 @@ busybox() { # an image with a shell and no Java: stands in for "any user image" 
   fi
 }
 
+kueue() { # Kueue's manager (hack/kueue.sh builds it) alone, as upstream's distroless image runs it: /manager, uid 65532
+  "$here/kueue.sh" build
+  local bin; bin=$("$here/kueue.sh" path)/kueue
+  local image; image=$("$here/kueue.sh" image)
+  if [[ $cache/kueue.tar -nt $bin ]]; then log "kueue: cached ($cache/kueue.tar)"; return; fi
+  local tmp; tmp=$(mktemp -d)
+  mkdir -p "$tmp/etc" "$tmp/tmp"
+  cp "$bin" "$tmp/manager"
+  echo "nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin" > "$tmp/etc/passwd"
+  echo "nonroot:x:65532:" > "$tmp/etc/group"
+  chmod 1777 "$tmp/tmp"
+  tar -C "$tmp" --owner=0 --group=0 --sort=name --mtime=@0 -cf "$tmp.layer.tar" .
+  "$here/image-tar.py" --tag "$image" --layer "$tmp.layer.tar" --entrypoint '["/manager"]' --user 65532:65532 "$cache/kueue.tar"
+  rm -rf "$tmp" "$tmp.layer.tar"
+}
+
 case ${1:-all} in
   pause) timed pause ;;
   base) timed base ;;
   job) timed job ;;
   operator) timed operator ;;
   busybox) timed busybox ;;
+  kueue) timed kueue ;;
   all) timed pause; timed base; timed job; timed operator; timed busybox ;;
-  *) echo "usage: $0 pause|base|job|operator|busybox|all" >&2; exit 2 ;;
+  *) echo "usage: $0 pause|base|job|operator|busybox|kueue|all" >&2; exit 2 ;;
 esac

@@ -46,7 +46,7 @@ class KueueE2ETest {
         String why = Kueue.missing(cluster);
         Preconditions.need("kueue", why == null, why);
         NS = ns.name();
-        kueue = Kueue.shared(cluster);
+        kueue = Kueue.install(cluster);
         kueue.manage(NS);
         kueue.apply(Kueue.resourceFlavor("pj-flavor"));
         kueue.apply(Kueue.clusterQueue("pj-cq", "pj-flavor", Map.of("cpu", "1", "memory", "6Gi"), "LowerPriority"));
@@ -56,9 +56,26 @@ class KueueE2ETest {
         operatorKueue(true);
     }
 
+    /** The operator back without Kueue support first (its Workload informer would lose its CRD), then Kueue goes. */
     @AfterAll
     static void operatorBack() {
-        if (kueue != null) operatorKueue(false);
+        if (kueue == null) return;
+        try {
+            operatorKueue(false);
+        } finally {
+            kueue.uninstall();
+        }
+    }
+
+    /** The last lines of Kueue's controller log, for a failing test's message. */
+    static String kueueLog() {
+        try {
+            var pods = Cluster.client().pods().inNamespace(Kueue.NAMESPACE).withLabel("control-plane", "controller-manager").list().getItems();
+            return pods.isEmpty() ? "(no Kueue controller pod)" : Cluster.client().pods().inNamespace(Kueue.NAMESPACE)
+                    .withName(pods.get(0).getMetadata().getName()).tailingLines(30).getLog();
+        } catch (RuntimeException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
     }
 
     /** The operator with Kueue support on or off (a rolling upgrade; the new pod leads once the Lease is free). */
@@ -153,7 +170,7 @@ class KueueE2ETest {
             Instant secondStarted = Instant.parse(second.getStatus().startTime);
             assertThat(secondStarted).isAfterOrEqualTo(Instant.parse(first.getStatus().completionTime).minusSeconds(1));
         } catch (AssertionError | RuntimeException e) {
-            throw new AssertionError(e.getMessage() + "\nKueue's log, last lines:\n" + kueue.controllerLog(30), e);
+            throw new AssertionError(e.getMessage() + "\nKueue's log, last lines:\n" + kueueLog(), e);
         } finally {
             for (String n : List.of("kq-first", "kq-second", "kq-none")) Cluster.fresh(NS, n);
         }
@@ -203,7 +220,7 @@ class KueueE2ETest {
             assertThat(done.getStatus().tasks.succeeded).isEqualTo(4);
             assertThat(Kueue.condition(workload("kq-mpi"), "Finished").map(c -> c.getStatus())).contains("True");
         } catch (AssertionError | RuntimeException e) {
-            throw new AssertionError(e.getMessage() + "\nKueue's log, last lines:\n" + kueue.controllerLog(30), e);
+            throw new AssertionError(e.getMessage() + "\nKueue's log, last lines:\n" + kueueLog(), e);
         } finally {
             Cluster.fresh(NS, "kq-mpi-big");
             Cluster.fresh(NS, "kq-mpi");
@@ -247,7 +264,7 @@ class KueueE2ETest {
                     .filter(e -> "kq-low".equals(e.getInvolvedObject().getName())).map(e -> e.getReason()).toList();
             assertThat(reasons).contains("WorkloadCreated", "Admitted", "Evicted", "Succeeded");
         } catch (AssertionError | RuntimeException e) {
-            throw new AssertionError(e.getMessage() + "\nKueue's log, last lines:\n" + kueue.controllerLog(30), e);
+            throw new AssertionError(e.getMessage() + "\nKueue's log, last lines:\n" + kueueLog(), e);
         } finally {
             Cluster.fresh(NS, "kq-low");
             Cluster.fresh(NS, "kq-high");

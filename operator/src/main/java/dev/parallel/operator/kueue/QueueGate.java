@@ -66,10 +66,13 @@ public final class QueueGate {
                     Map.of(), Map.of(), active), false, ps -> Placement.NONE);
         }
         if (seen == null) {
-            GenericKubernetesResource created = createIfAbsent(WorkloadBuilder.build(plan, settings, priority(plan)));
+            // The cache may lag behind a Workload created a moment ago: GET before creating, announce only a new one.
+            GenericKubernetesResource existing = workloads(plan.namespace()).withName(name).get();
+            if (existing != null) return sync(plan, existing, events);
+            createIfAbsent(WorkloadBuilder.build(plan, settings, priority(plan)));
             events.record(EventReason.WorkloadCreated, "created Workload " + name + " in LocalQueue " + Kueue.queueName(plan.pj())
                     + "; the pods start when Kueue admits it");
-            return new Gate(Admission.created(name, Kueue.queueName(plan.pj()), created == null || active), false, ps -> Placement.NONE);
+            return new Gate(Admission.created(name, Kueue.queueName(plan.pj()), active), false, ps -> Placement.NONE);
         }
         Admission a = Admission.of(seen);
         if (a.active() != active && a.state() != Admission.State.FINISHED) {

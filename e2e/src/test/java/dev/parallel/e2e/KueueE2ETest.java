@@ -54,6 +54,11 @@ class KueueE2ETest {
         kueue.apply(Kueue.workloadPriorityClass("pj-low", 100));
         kueue.apply(Kueue.workloadPriorityClass("pj-high", 1000));
         operatorKueue(true);
+        // The README's worked example is what this Kueue accepts (server-side dry run: nothing is created).
+        for (String f : List.of("kueue-rbac.yaml", "queues.yaml", "pi-queued.yaml")) {
+            var r = Cluster.kubectl("apply", "--dry-run=server", "-n", NS, "-f", Cluster.ROOT.resolve("k8s-examples/kueue/" + f).toString());
+            assertThat(r.code()).as("k8s-examples/kueue/%s: %s", f, r.err()).isZero();
+        }
     }
 
     /** The operator back without Kueue support first (its Workload informer would lose its CRD), then Kueue goes. */

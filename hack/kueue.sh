@@ -23,12 +23,25 @@ image() { echo "docker.io/parallel-dev/kueue:$(version)"; } # hack/images.sh kue
 binary() {
   if [[ -x $out/kueue ]]; then echo "[kueue] manager: cached ($out/kueue)"; return; fi
   local t0=$SECONDS v; v=$(version)
-  echo "[kueue] manager $v: building (about 3 minutes on 2 cores the first time)..."
+  echo "[kueue] manager $v: building (about 4 minutes on 2 cores the first time)..."
   mkdir -p "$out"
   (cd "$mod" && go build -ldflags "-s -w -X sigs.k8s.io/kueue/pkg/version.GitVersion=$v" \
     -o "$out/.kueue.tmp" sigs.k8s.io/kueue/cmd/kueue)
   mv "$out/.kueue.tmp" "$out/kueue"
   echo "[kueue] manager: built in $((SECONDS - t0)) s ($out/kueue)"
+}
+
+# What the overlay promises, checked on the output (a new Kueue version may add webhooks or objects): no
+# aggregated API, and webhooks only for Jobs (namespace-selected) and Kueue's own kinds.
+check() {
+  local bad
+  if grep -q '^kind: APIService' "$1"; then echo "kueue manifests: an APIService is left in $1" >&2; exit 1; fi
+  bad=$(grep -o 'path: /\(mutate\|validate\)-[a-z0-9-]*' "$1" | sed 's/path: //' \
+    | grep -v -x -e '/\(mutate\|validate\)-batch-v1-job' -e '/\(mutate\|validate\)-kueue-x-k8s-io-v1beta2-[a-z]*' || true)
+  if [[ -n $bad ]]; then echo "kueue manifests: webhooks beyond Jobs and Kueue's kinds: $bad" >&2; exit 1; fi
+  if [[ $(grep -c 'kueue.parallel.dev/managed: "true"' "$1") -lt 3 ]]; then
+    echo "kueue manifests: the Job webhooks or managedJobsNamespaceSelector lost the kueue.parallel.dev/managed selector" >&2; exit 1
+  fi
 }
 
 manifests() {
@@ -51,6 +64,7 @@ manifests() {
   mkdir -p "$out"
   "$kubectl" kustomize "$tmp/config/parallel-job" > "$out/manifests.yaml.tmp"
   rm -rf "$tmp"
+  check "$out/manifests.yaml.tmp"
   mv "$out/manifests.yaml.tmp" "$out/manifests.yaml"
   echo "[kueue] manifests: rendered in $((SECONDS - t0)) s ($out/manifests.yaml, $(grep -c '^kind:' "$out/manifests.yaml") objects)"
 }

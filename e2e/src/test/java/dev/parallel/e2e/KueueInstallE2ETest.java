@@ -76,6 +76,8 @@ class KueueInstallE2ETest {
                     .flatMap(w -> Kueue.condition(w, "Admitted")).orElseThrow().getLastTransitionTime());
             assertThat(secondAdmitted).as("second admitted only once first finished").isAfterOrEqualTo(firstDone);
             await().atMost(Duration.ofSeconds(60)).until(() -> completion(cluster, managed, "second") != null);
+        } catch (AssertionError | RuntimeException e) {
+            throw new AssertionError(e.getMessage() + "\nKueue's log, last lines:\n" + kueue.controllerLog(40), e);
         } finally {
             kueue.uninstall();
         }

@@ -45,6 +45,8 @@ public final class Kueue implements AutoCloseable {
     static final String DEPLOYMENT = "kueue-controller-manager";
     private static final String FIELD_MANAGER = "parallel-job-testkit";
 
+    private static Kueue shared;
+
     private final ParallelJobCluster cluster;
     private final List<HasMetadata> objects;
 
@@ -67,6 +69,22 @@ public final class Kueue implements AutoCloseable {
             return "the node has no image " + image + ": hack/images.sh kueue builds kueue.tar; add it to PJ_IMAGE_ARCHIVES";
         }
         return null;
+    }
+
+    /**
+     * One Kueue for every test class of the run that asks, installed on first use (Kueue touches only namespaces
+     * given to {@link #manage}, so classes that do not use it are unaffected). On a kind node it goes with the
+     * node; on a cluster of your own it is uninstalled when the JVM exits. Tests delete what they create in it.
+     */
+    public static synchronized Kueue shared(ParallelJobCluster cluster) {
+        if (shared == null || shared.cluster != cluster) {
+            shared = install(cluster);
+            if (cluster.nodeContainer() == null) {
+                Kueue k = shared;
+                Runtime.getRuntime().addShutdownHook(new Thread(k::uninstall, "kueue-uninstall"));
+            }
+        }
+        return shared;
     }
 
     /** Applies the manifests (server-side) and waits until the controller runs and its webhooks answer. */
@@ -122,6 +140,9 @@ public final class Kueue implements AutoCloseable {
      * while the controller still runs to clear its finalizers, then the rest; namespaces lose the managed label.
      */
     public void uninstall() {
+        synchronized (Kueue.class) {
+            if (shared == this) shared = null;
+        }
         long t0 = System.nanoTime();
         KubernetesClient client = cluster.client();
         deleteAndWait(objects.stream().filter(o -> o instanceof MutatingWebhookConfiguration
@@ -159,6 +180,18 @@ public final class Kueue implements AutoCloseable {
     /** Creates or updates a Kueue object (server-side apply), e.g. one of the builders below. */
     public GenericKubernetesResource apply(GenericKubernetesResource o) {
         return cluster.client().resource(o).fieldManager(FIELD_MANAGER).forceConflicts().serverSideApply();
+    }
+
+    /** Deletes a Kueue object and waits until it is gone (finalizers: a ClusterQueue goes once its Workloads have). */
+    public void delete(GenericKubernetesResource o) {
+        deleteAndWait(List.<HasMetadata>of(o), Duration.ofMinutes(1));
+    }
+
+    /** The last {@code lines} lines of the controller's log (for a failing test's message). */
+    public String controllerLog(int lines) {
+        var pods = cluster.client().pods().inNamespace(NAMESPACE).withLabel("control-plane", "controller-manager").list().getItems();
+        if (pods.isEmpty()) return "(no Kueue controller pod)";
+        return cluster.client().pods().inNamespace(NAMESPACE).withName(pods.get(0).getMetadata().getName()).tailingLines(lines).getLog();
     }
 
     /** A ResourceFlavor without node labels (every node). */

@@ -41,4 +41,28 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: ["", events.k8s.io]
   resources: [events]
   verbs: [create, patch]
+{{- if .Values.kueue.enabled }}
+# kueue.enabled: each queued ParallelJob's Workload (delete: a deleted namesake's leftover), its status
+# (cleared after an eviction, Finished at the end), and a re-admitted Job's status.startTime (cleared so
+# the flavors' node labels can go onto its suspended template).
+- apiGroups: [kueue.x-k8s.io]
+  resources: [workloads]
+  verbs: [get, list, watch, create, patch, delete]
+- apiGroups: [kueue.x-k8s.io]
+  resources: [workloads/status]
+  verbs: [patch, update]
+- apiGroups: [batch]
+  resources: [jobs/status]
+  verbs: [patch]
+{{- end }}
+{{- end }}
+{{/* kueue.enabled: cluster-scoped reads, so a ClusterRole even when watchNamespaces lists namespaces. */}}
+{{- define "pj.kueueClusterRules" -}}
+# The admitted flavors' node labels and tolerations, and the Workload's priority.
+- apiGroups: [kueue.x-k8s.io]
+  resources: [resourceflavors, workloadpriorityclasses]
+  verbs: [get]
+- apiGroups: [scheduling.k8s.io]
+  resources: [priorityclasses]
+  verbs: [get]
 {{- end }}

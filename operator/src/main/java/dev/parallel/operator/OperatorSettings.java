@@ -27,4 +27,11 @@ public interface OperatorSettings {
     /** UID the job pods run as (restricted Pod Security: non-root). */
     @WithDefault("1000")
     long jobPodUser();
+
+    /**
+     * Kueue support (chart value kueue.enabled): ParallelJobs labelled kueue.x-k8s.io/queue-name wait for
+     * their Workload's admission. Off, the operator neither watches nor may touch Workloads.
+     */
+    @WithDefault("false")
+    boolean kueueEnabled();
 }

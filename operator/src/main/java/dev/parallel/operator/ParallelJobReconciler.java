@@ -9,13 +9,17 @@ import dev.parallel.operator.events.EventRecorder;
 import dev.parallel.operator.events.PendingEvents;
 import dev.parallel.operator.gather.Gathered;
 import dev.parallel.operator.gather.Gatherer;
+import dev.parallel.operator.kueue.Kueue;
+import dev.parallel.operator.kueue.QueueGate;
 import dev.parallel.operator.observe.Observed;
 import dev.parallel.operator.plan.Names;
 import dev.parallel.operator.plan.Plan;
 import dev.parallel.operator.status.ConditionType;
+import dev.parallel.operator.status.PhaseDecision;
 import dev.parallel.operator.status.StatusCalculator;
 import dev.parallel.operator.status.StatusWriter;
 import dev.parallel.operator.validate.Validation;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -37,9 +41,10 @@ import java.util.List;
 import org.jboss.logging.Logger;
 
 /**
- * The reconcile as phases: observe (the ParallelJob's Jobs and pods from informer caches), validate and
- * plan, deploy (create what is missing), gather (record finished parts once), status (one builder, one
- * write when it changed), then the events of that pass.
+ * The reconcile as phases: observe (the ParallelJob's Jobs and pods from informer caches, and its Kueue
+ * Workload), validate and plan, queue (with a queue: the Workload and whether its pods may run), deploy
+ * (create what is missing), gather (record finished parts once), status (one builder, one write when it
+ * changed), then the events of that pass.
  */
 @ControllerConfiguration(name = "paralleljob")
 public class ParallelJobReconciler implements Reconciler<ParallelJob> {
@@ -52,6 +57,8 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
     private final Validation validation;
     private final Deployer deployer;
     private final Gatherer gatherer;
+    private final QueueGate queue;
+    private final boolean kueueEnabled;
 
     public ParallelJobReconciler(KubernetesClient client, OperatorSettings settings, OperatorMetrics metrics) {
         this.client = client;
@@ -60,6 +67,8 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
         this.validation = new Validation(client);
         this.deployer = new Deployer(client, settings);
         this.gatherer = new Gatherer(client, settings.maxResultsBytes());
+        this.queue = new QueueGate(client, settings);
+        this.kueueEnabled = settings.kueueEnabled();
     }
 
     @Override
@@ -73,7 +82,12 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
                 .build();
         // ConfigMaps are read on demand, not cached: results ConfigMaps can be large and there is one per
         // ParallelJob; caching them all cost the operator its memory at 1,000 ParallelJobs.
-        return List.of(new InformerEventSource<>(jobs, context), new InformerEventSource<>(pods, context));
+        if (!kueueEnabled) return List.of(new InformerEventSource<>(jobs, context), new InformerEventSource<>(pods, context));
+        // Kueue support on: our Workloads (owned by the ParallelJob, our label), for admission and eviction.
+        var workloads = InformerEventSourceConfiguration.from(Kueue.WORKLOAD_GVK, ParallelJob.class)
+                .withName("workloads").withLabelSelector(MANAGED_SELECTOR).build();
+        return List.of(new InformerEventSource<>(jobs, context), new InformerEventSource<>(pods, context),
+                new InformerEventSource<>(workloads, context));
     }
 
     @Override
@@ -85,7 +99,8 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
                     config.fieldManager(), (updated, original) -> ctx.eventSourceRetriever().getControllerEventSource()
                             .handleRecentResourceUpdate(ResourceID.fromResource(updated), updated, original));
             return reconcile(pj, Observed.of(pj, List.copyOf(ctx.getSecondaryResources(Job.class)),
-                    List.copyOf(ctx.getSecondaryResources(Pod.class))), writer);
+                    List.copyOf(ctx.getSecondaryResources(Pod.class)),
+                    kueueEnabled ? List.copyOf(ctx.getSecondaryResources(GenericKubernetesResource.class)) : List.of()), writer);
         } finally {
             metrics.reconciled(System.nanoTime() - t0);
         }
@@ -97,16 +112,23 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
         // observe: finished in this generation, the status is final; only the MPI workers may still need stopping.
         if (seen.finished()) {
             deployer.stopMpiWorkers(pj, seen.jobs(), events);
+            finishWorkload(pj, seen, seen.previous());
             events.recordAll(recorder, pj);
             return UpdateControl.noUpdate();
         }
         // validate and plan: the spec, its task source, then names, labels, owner and parts, once.
         Validation.Result valid = validation.validate(pj);
-        if (valid.failure() != null) return writeFailure(pj, valid.failure(), writer, events);
+        if (valid.failure() != null) return writeFailure(pj, seen, valid.failure(), writer, events);
         Plan plan = valid.plan();
+        // queue: labelled kueue.x-k8s.io/queue-name, it runs only while Kueue admits its one Workload.
+        QueueGate.Gate gate = null;
+        if (Kueue.queueName(pj) != null) {
+            if (!kueueEnabled) return writeKueueDisabled(plan, seen, writer, events);
+            gate = queue.sync(plan, seen.workload(), events);
+        }
         // deploy: remove a namesake's leftovers, create what is missing, gate the MPI launcher, sync suspend.
-        Deployer.Deployed d = deployer.deploy(plan, seen, events);
-        if (d.failure() != null) return writeFailure(pj, d.failure(), writer, events);
+        Deployer.Deployed d = deployer.deploy(plan, seen, gate, events);
+        if (d.failure() != null) return writeFailure(pj, seen, d.failure(), writer, events);
         if (d.leftovers() != null) {
             write(pj, StatusCalculator.waiting(plan, seen.previous(), Instant.now(), d.leftovers()), writer, events, false);
             return UpdateControl.<ParallelJob>noUpdate().rescheduleAfter(Duration.ofSeconds(2));
@@ -114,11 +136,14 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
         // gather: record newly finished parts in the results ConfigMap, once per index.
         Gathered gathered = gatherer.gather(plan, d.job(), seen.partPods(), d.results());
         // status: one builder; a finished run stops its MPI workers; one write, then the events.
+        // queue: evicted, and every pod stopped: hand the reservation back so Kueue can admit it again.
+        if (gate != null) queue.release(plan, gate, seen, seen.jobs());
         ParallelJobStatus status = StatusCalculator.compute(plan, d.job(), gathered, seen.previous(), Instant.now(),
-                Names.resultsConfigMap(pj), d.waiting());
+                Names.resultsConfigMap(pj), d.waiting(), gate == null ? null : gate.admission());
         if (status.phase.isTerminal()) deployer.stopMpiWorkers(pj, seen.jobs(), events);
         announce(seen.previous(), status, events);
         write(pj, status, writer, events, true);
+        if (status.phase.isTerminal()) finishWorkload(pj, seen, status);
         // Waiting for MPI workers: look again even if no pod changes, so the Ready timeout fires.
         return d.waiting() != null ? UpdateControl.<ParallelJob>noUpdate().rescheduleAfter(Duration.ofSeconds(5))
                 : UpdateControl.noUpdate();
@@ -141,11 +166,33 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
                 .findFirst().ifPresent(c -> events.once(ConditionType.CpuFallback.name(), EventReason.CpuFallback, c.getMessage()));
     }
 
-    private UpdateControl<ParallelJob> writeFailure(ParallelJob pj, Validation.Failure f, StatusWriter writer, PendingEvents events) {
+    private UpdateControl<ParallelJob> writeFailure(ParallelJob pj, Observed seen, Validation.Failure f, StatusWriter writer,
+                                                    PendingEvents events) {
         ParallelJobStatus previous = pj.getStatus();
         if (previous == null || previous.phase != Phase.Failed) events.once("phase/Failed", f.event(), f.message());
-        write(pj, StatusCalculator.failed(pj, Instant.now(), f.reason(), f.message()), writer, events, true);
+        ParallelJobStatus status = StatusCalculator.failed(pj, Instant.now(), f.reason(), f.message());
+        write(pj, status, writer, events, true);
+        finishWorkload(pj, seen, status);
         return UpdateControl.noUpdate();
+    }
+
+    /** Queued, but the operator's Kueue support is off: nothing runs (it is meant to wait its turn); say how to fix it. */
+    private UpdateControl<ParallelJob> writeKueueDisabled(Plan plan, Observed seen, StatusWriter writer, PendingEvents events) {
+        String msg = "the label " + Kueue.QUEUE_LABEL + "=" + Kueue.queueName(plan.pj()) + " asks for Kueue, but the operator's Kueue "
+                + "support is off: set the chart value kueue.enabled=true (helm upgrade --set kueue.enabled=true), or remove the label";
+        events.once(ConditionType.Reason.KueueDisabled.name(), EventReason.KueueDisabled, msg);
+        write(plan.pj(), StatusCalculator.waiting(plan, seen.previous(), Instant.now(),
+                new PhaseDecision.Waiting(ConditionType.Reason.KueueDisabled.name(), msg)), writer, events, true);
+        return UpdateControl.noUpdate();
+    }
+
+    /** The run is over: its Workload (if any) is marked Finished so Kueue releases the quota at once. */
+    private void finishWorkload(ParallelJob pj, Observed seen, ParallelJobStatus status) {
+        if (!kueueEnabled || seen.workload() == null || status == null || status.phase == null || !status.phase.isTerminal()) return;
+        String msg = status.conditions.stream().filter(c -> status.phase.name().equals(c.getType())
+                || (status.phase == Phase.Succeeded && ConditionType.Complete.name().equals(c.getType())))
+                .map(c -> c.getMessage()).findFirst().orElse(status.phase.name());
+        queue.finish(pj, seen.workload(), status.phase, msg);
     }
 
     /** The one status write of a pass; the events and phase metrics follow only once it succeeded. */

@@ -22,6 +22,18 @@ final class Fixtures {
         public String defaultMemory() { return "512Mi"; }
         public int maxResultsBytes() { return 700_000; }
         public long jobPodUser() { return 1000; }
+        public boolean kueueEnabled() { return false; }
+    };
+
+    /** As {@link #SETTINGS}, with Kueue support on (chart value kueue.enabled). */
+    static final OperatorSettings KUEUE = new OperatorSettings() {
+        public String jobImage() { return SETTINGS.jobImage(); }
+        public String jobImagePullPolicy() { return SETTINGS.jobImagePullPolicy(); }
+        public String defaultCpu() { return SETTINGS.defaultCpu(); }
+        public String defaultMemory() { return SETTINGS.defaultMemory(); }
+        public int maxResultsBytes() { return SETTINGS.maxResultsBytes(); }
+        public long jobPodUser() { return SETTINGS.jobPodUser(); }
+        public boolean kueueEnabled() { return true; }
     };
 
     static ParallelJob pj(String specYaml) {

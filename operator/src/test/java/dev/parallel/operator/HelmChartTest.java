@@ -142,6 +142,40 @@ class HelmChartTest {
         assertThat(env).contains("\"team-a,team-b\"");
     }
 
+    /** kueue.enabled adds exactly what the Workload step uses; off, nothing on Kueue's objects (the default test). */
+    static final List<String> KUEUE_EXTRA = List.of(
+            "batch/jobs/status: patch",
+            "kueue.x-k8s.io/workloads/status: patch,update",
+            "kueue.x-k8s.io/workloads: create,delete,get,list,patch,watch");
+    static final List<String> KUEUE_CLUSTER = List.of(
+            "kueue.x-k8s.io/resourceflavors: get",
+            "kueue.x-k8s.io/workloadpriorityclasses: get",
+            "scheduling.k8s.io/priorityclasses: get");
+
+    @Test
+    void kueueSupportAddsExactlyTheWorkloadPermissionsAndTheSetting() throws Exception {
+        for (String ns : List.of("", "watchNamespaces={team-a}")) {
+            var docs = ns.isEmpty() ? render("kueue.enabled=true") : render("kueue.enabled=true", ns);
+            var main = docs.stream().filter(d -> d.get("kind").asText().endsWith("Role") && !d.get("kind").asText().endsWith("Binding")
+                    && d.at("/metadata/name").asText().equals("pj-parallel-job-operator")).toList();
+            List<String> expected = new ArrayList<>(EXPECTED);
+            expected.addAll(KUEUE_EXTRA);
+            assertThat(main).isNotEmpty().allSatisfy(r -> assertThat(permissions(r)).containsExactlyInAnyOrderElementsOf(expected));
+            var cluster = docs.stream().filter(d -> d.get("kind").asText().equals("ClusterRole")
+                    && d.at("/metadata/name").asText().endsWith("-kueue")).toList();
+            assertThat(cluster).singleElement().satisfies(r -> assertThat(permissions(r)).containsExactlyElementsOf(KUEUE_CLUSTER));
+            assertThat(docs).anyMatch(d -> d.get("kind").asText().equals("ClusterRoleBinding")
+                    && d.at("/metadata/name").asText().endsWith("-kueue"));
+            var env = docs.stream().filter(d -> d.get("kind").asText().equals("Deployment")).findFirst().orElseThrow()
+                    .at("/spec/template/spec/containers/0/env").toString();
+            assertThat(env).contains("{\"name\":\"PARALLEL_JOB_KUEUE_ENABLED\",\"value\":\"true\"}");
+        }
+        var off = render();
+        assertThat(off).noneMatch(d -> d.toString().contains("kueue.x-k8s.io"));
+        assertThat(off.stream().filter(d -> d.get("kind").asText().equals("Deployment")).findFirst().orElseThrow()
+                .at("/spec/template/spec/containers/0/env").toString()).contains("{\"name\":\"PARALLEL_JOB_KUEUE_ENABLED\",\"value\":\"false\"}");
+    }
+
     @Test
     void everyDocumentedOptionRenders() throws Exception {
         assertThat(render("metrics.serviceMonitor.enabled=true"))

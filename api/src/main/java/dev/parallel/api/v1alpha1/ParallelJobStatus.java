@@ -14,7 +14,7 @@ public class ParallelJobStatus {
     /** Most failed tasks listed in status; the count is always exact. */
     public static final int MAX_FAILED_TASKS_LISTED = 20;
 
-    @JsonPropertyDescription("phase: Pending, Running, Suspended, Succeeded or Failed.")
+    @JsonPropertyDescription("phase: Pending, Queued (waiting for Kueue to admit it), Running, Suspended, Succeeded or Failed.")
     public Phase phase;
 
     @JsonPropertyDescription("progress: finished tasks over all tasks, e.g. 37/100.")

@@ -9,6 +9,10 @@ import dev.parallel.operator.OperatorSettings;
 import dev.parallel.operator.events.EventReason;
 import dev.parallel.operator.events.PendingEvents;
 import dev.parallel.operator.gather.ResultsStore;
+import dev.parallel.operator.kueue.Admission;
+import dev.parallel.operator.kueue.Placement;
+import dev.parallel.operator.kueue.QueueGate;
+import dev.parallel.operator.kueue.WorkloadBuilder;
 import dev.parallel.operator.observe.Observed;
 import dev.parallel.operator.plan.MpiSshSecret;
 import dev.parallel.operator.plan.MpiWorkers;
@@ -56,7 +60,13 @@ public final class Deployer {
         this.settings = settings;
     }
 
-    public Deployed deploy(Plan plan, Observed seen, PendingEvents events) {
+    public Deployed deploy(Plan plan, Observed seen, PendingEvents events) { return deploy(plan, seen, null, events); }
+
+    /**
+     * @param gate with a queue (Kueue), whether the pods may run and where; null without one. Held, the
+     *             Jobs are created (the MPI launcher only after admission) and kept suspended.
+     */
+    public Deployed deploy(Plan plan, Observed seen, QueueGate.Gate gate, PendingEvents events) {
         // The results ConfigMap is read by GET, not cached: one per ParallelJob and up to 700 KB each
         // (caching them all cost the operator its memory at 1,000 ParallelJobs).
         ConfigMap results = client.configMaps().inNamespace(plan.namespace()).withName(Names.resultsConfigMap(plan.pj())).get();
@@ -65,20 +75,27 @@ public final class Deployer {
         if (results == null) results = createIfAbsent(ResultsStore.empty(plan));
         Job job = seen.mainJob();
         PhaseDecision.Waiting waiting = null;
+        Job workers = null;
+        boolean launcherHeld = false;
         if (job == null && plan.mpi()) {
-            MpiGate gate = new MpiGate(plan, workers(plan, seen, events), seen.workerPods());
-            Failure failed = gate.failure(Instant.now());
+            workers = workers(plan, seen, gate, events);
+            // No launcher while the workers are held by the queue or suspended by spec.suspend (nor a Ready timeout).
+            launcherHeld = Boolean.TRUE.equals(workers.getSpec().getSuspend()) || gate != null && !gate.run();
+            MpiGate mpiGate = new MpiGate(plan, workers, seen.workerPods());
+            Failure failed = launcherHeld ? null : mpiGate.failure(Instant.now());
             if (failed != null) {
-                stopMpiWorkers(plan, List.of(gate.workers()), events);
+                stopMpiWorkers(plan, List.of(mpiGate.workers()), events);
                 return new Deployed(null, results, null, failed, null);
             }
-            if (!gate.allReady()) waiting = new PhaseDecision.Waiting(Reason.WaitingForMpiWorkers.name(), gate.waitingMessage());
+            if (!launcherHeld && !mpiGate.allReady()) {
+                waiting = new PhaseDecision.Waiting(Reason.WaitingForMpiWorkers.name(), mpiGate.waitingMessage());
+            }
         }
-        if (job == null && waiting == null) {
+        if (job == null && waiting == null && !launcherHeld) {
             // The tasks ConfigMap is created (and read for leftovers) only until the Job exists: no informer holds it.
             if (plan.spec().tasks.items != null) createIfAbsent(TasksConfigMap.build(plan));
             try {
-                job = createIfAbsent(WorkerJob.build(plan, settings));
+                job = createIfAbsent(queued(WorkerJob.build(plan, settings), mainPodSet(plan), gate));
             } catch (KubernetesClientException e) {
                 // Invalid (422): the same Job would be refused again; anything else is retried.
                 if (e.getCode() != 422) throw e;
@@ -88,8 +105,35 @@ public final class Deployer {
             }
             announceCreated(plan, job, events);
         }
-        if (job != null) job = syncSuspend(plan, job, seen.previous(), events);
+        // spec.suspend (or the queue) stops every Job of the ParallelJob: for executor: mpi the workers too.
+        if (workers == null && plan.mpi()) workers = seen.job(Names.mpiWorkers(plan.pj()));
+        if (workers != null && !seen.ownedByUs(workers)) workers = null;
+        boolean announced = false;
+        if (job != null) {
+            Job before = job;
+            job = gate == null ? syncSuspend(plan, job, seen.previous(), events, true)
+                    : syncQueued(job, WorkerJob.build(plan, settings), mainPodSet(plan), gate, events, true);
+            announced = job != before;
+        }
+        if (workers != null && plan.mpi() && !Integer.valueOf(0).equals(workers.getSpec().getParallelism())) {
+            if (gate == null) syncSuspend(plan, workers, seen.previous(), events, !announced);
+            else syncQueued(workers, MpiWorkers.job(plan, settings), WorkloadBuilder.WORKERS, gate, events, !announced);
+        }
         return new Deployed(job, results, waiting, null, null);
+    }
+
+    /** The pod set of the Workload that the main Job's pods are: the parts, or the MPI launcher. */
+    private static String mainPodSet(Plan plan) { return plan.mpi() ? WorkloadBuilder.LAUNCHER : WorkloadBuilder.WORKERS; }
+
+    /** With a queue: created suspended until admitted; admitted, on the flavors' nodes. Without: as built. */
+    private static Job queued(Job built, String podSet, QueueGate.Gate gate) {
+        if (gate == null) return built;
+        built.getSpec().setSuspend(!gate.run());
+        if (gate.run()) {
+            var spec = built.getSpec().getTemplate().getSpec();
+            gate.placement(podSet).applyTo(spec, new io.fabric8.kubernetes.api.model.PodSpecBuilder(spec).build());
+        }
+        return built;
     }
 
     private static void announceCreated(Plan plan, Job job, PendingEvents events) {
@@ -104,13 +148,16 @@ public final class Deployer {
     }
 
     /** executor: mpi: the SSH Secret, the headless Service and the workers Job, created before the launcher. */
-    private Job workers(Plan plan, Observed seen, PendingEvents events) {
+    private Job workers(Plan plan, Observed seen, QueueGate.Gate gate, PendingEvents events) {
         Job workers = seen.job(Names.mpiWorkers(plan.pj()));
         if (workers != null) return workers;
         createOnce(MpiSshSecret.build(plan));
         createOnce(MpiWorkers.service(plan));
         if (plan.spec().tasks.items != null) createIfAbsent(TasksConfigMap.build(plan));
-        workers = createIfAbsent(MpiWorkers.job(plan, settings));
+        Job built = MpiWorkers.job(plan, settings);
+        // spec.suspend holds the workers too (their sshd pods would otherwise sit on their resources).
+        if (gate == null) built.getSpec().setSuspend(plan.spec().suspended());
+        workers = createIfAbsent(queued(built, WorkloadBuilder.WORKERS, gate));
         events.record(EventReason.MpiWorkersCreated, "created " + plan.spec().mpi.workers + " MPI worker pods (Job "
                 + workers.getMetadata().getName() + "); the launcher starts when all are Ready");
         return workers;
@@ -161,7 +208,7 @@ public final class Deployer {
     }
 
     /** Flips Job.spec.suspend when the user flips spec.suspend; a queue controller's suspend is left alone. */
-    private Job syncSuspend(Plan plan, Job job, ParallelJobStatus previous, PendingEvents events) {
+    private Job syncSuspend(Plan plan, Job job, ParallelJobStatus previous, PendingEvents events, boolean announce) {
         boolean want = plan.spec().suspended();
         boolean has = Boolean.TRUE.equals(job.getSpec().getSuspend());
         boolean userSuspendedBefore = previous != null && previous.phase == Phase.Suspended
@@ -173,7 +220,54 @@ public final class Deployer {
                         j.getSpec().setSuspend(want);
                         return j;
                     });
-            events.record(want ? EventReason.Suspended : EventReason.Resumed, want ? "suspended: running pods are stopped" : "resumed");
+            if (announce) {
+                events.record(want ? EventReason.Suspended : EventReason.Resumed, want ? "suspended: running pods are stopped" : "resumed");
+            }
+        }
+        return job;
+    }
+
+    /**
+     * With a queue the operator alone owns its Jobs' suspend (Kueue never flips them: they are a ParallelJob's
+     * children): suspended while not admitted or evicted; on admission the flavors' node labels and
+     * tolerations go onto the suspended Job's template, on top of the template as built ({@code built}), then
+     * it resumes. A Job's scheduling directives are mutable only while suspended and never started, so a
+     * start time left from before an eviction is cleared first, as Kueue's batch/Job integration does.
+     */
+    private Job syncQueued(Job job, Job built, String podSet, QueueGate.Gate gate, PendingEvents events, boolean announce) {
+        boolean want = !gate.run();
+        boolean has = Boolean.TRUE.equals(job.getSpec().getSuspend());
+        var jobs = client.batch().v1().jobs().inNamespace(job.getMetadata().getNamespace()).withName(job.getMetadata().getName());
+        Admission a = gate.admission();
+        if (want && !has) {
+            job = jobs.edit(j -> {
+                j.getSpec().setSuspend(true);
+                return j;
+            });
+            if (announce) {
+                events.record(gate.evicted() ? EventReason.Evicted : EventReason.Suspended, gate.evicted()
+                        ? "Kueue evicted Workload " + a.workload() + " (" + a.reason() + ": " + a.message()
+                                + "): suspended the Jobs; finished parts are kept"
+                        : "suspended the Jobs: Workload " + a.workload() + " is not admitted (" + a.message() + ")");
+            }
+        } else if (!want && has) {
+            if (job.getStatus() != null && job.getStatus().getStartTime() != null) {
+                jobs.editStatus(j -> {
+                    j.getStatus().setStartTime(null);
+                    return j;
+                });
+            }
+            Placement placement = gate.placement(podSet);
+            var base = built.getSpec().getTemplate().getSpec();
+            job = jobs.edit(j -> {
+                placement.applyTo(j.getSpec().getTemplate().getSpec(), base);
+                j.getSpec().setSuspend(false);
+                return j;
+            });
+            if (announce) {
+                events.record(EventReason.Admitted, "Kueue admitted Workload " + a.workload() + " (ClusterQueue " + a.clusterQueue()
+                        + "): resumed the Jobs" + (placement.nodeSelector().isEmpty() ? "" : " on nodes " + placement.nodeSelector()));
+            }
         }
         return job;
     }
@@ -210,7 +304,9 @@ public final class Deployer {
                 return new Failure(Reason.MpiWorkersFailed.name(), "the MPI workers Job " + workers.getMetadata().getName() + " failed: "
                         + failed.getReason() + (failed.getMessage() == null ? "" : " (" + failed.getMessage() + ")"), EventReason.Failed);
             }
-            String created = workers.getMetadata().getCreationTimestamp();
+            // From the workers' (re)start: the Job controller resets startTime when a suspended Job resumes.
+            String created = workers.getStatus() != null && workers.getStatus().getStartTime() != null
+                    ? workers.getStatus().getStartTime() : workers.getMetadata().getCreationTimestamp();
             boolean timedOut = created != null && !allReady() && Instant.parse(created)
                     .plusSeconds(plan.spec().mpi.workersReadyTimeoutOrDefault()).isBefore(now);
             return timedOut ? new Failure(Reason.MpiWorkersNotReady.name(), waitingMessage(), EventReason.Failed) : null;

@@ -10,6 +10,11 @@ public enum EventReason {
     Suspended("Normal"),
     Resumed("Normal"),
     Succeeded("Normal"),
+    /** Kueue: the Workload was created (queued), admitted, or evicted; Kueue support is off. */
+    WorkloadCreated("Normal"),
+    Admitted("Normal"),
+    Evicted("Warning"),
+    KueueDisabled("Warning"),
     Failed("Warning"),
     /** executor cuda found no usable GPU and ran on CPU threads (gpu.fallback: cpu). */
     CpuFallback("Warning"),

@@ -61,6 +61,9 @@ public final class Names {
         return l;
     }
 
+    /** With a queue (Kueue): the ParallelJob's one Workload, named as its Job (another kind, so no clash). */
+    public static String workload(ParallelJob pj) { return job(pj); }
+
     /** The first {@code bytes} bytes of the SHA-256 of {@code s}, in hex: deterministic name suffixes. */
     public static String hash(String s, int bytes) {
         try {

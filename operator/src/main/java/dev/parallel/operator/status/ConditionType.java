@@ -10,6 +10,8 @@ public enum ConditionType {
     ResultsTruncated,
     /** executor: cuda found no usable GPU and ran on CPU threads (gpu.fallback: cpu). */
     CpuFallback,
+    /** With a queue: whether Kueue admitted the Workload, with Kueue's own reason and message. */
+    Admitted,
     /** Set by updateErrorStatus while JOSDK retries an exception. */
     ReconcileError;
 
@@ -22,6 +24,8 @@ public enum ConditionType {
         // status: the phase decision
         GpuUnavailable, TasksFailed, AllTasksFinished, JobFailed, SuspendedBySpec, SuspendedByQueue, Creating,
         PodsRunning, Unschedulable, PodsPending,
+        // the queue (Kueue): waiting for admission, stopping after an eviction, or Kueue support off
+        QueuedByKueue, EvictedByKueue, KueueDisabled,
         // the False side of the phase conditions
         NotSuspended, NotComplete, NotFailed,
         // ResultsTruncated

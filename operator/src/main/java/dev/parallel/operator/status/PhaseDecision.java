@@ -6,6 +6,7 @@ import dev.parallel.api.v1alpha1.GpuSpec;
 import dev.parallel.api.v1alpha1.ParallelJobSpec;
 import dev.parallel.api.v1alpha1.Phase;
 import dev.parallel.operator.gather.Gathered;
+import dev.parallel.operator.kueue.Admission;
 import dev.parallel.operator.plan.Plan;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
@@ -17,6 +18,11 @@ public record PhaseDecision(Phase phase, String reason, String message) {
     public record Waiting(String reason, String message) {}
 
     public static PhaseDecision decide(Plan plan, Job job, Gathered g, Totals t, Waiting waiting) {
+        return decide(plan, job, g, t, waiting, null);
+    }
+
+    /** @param queue with a queue (Kueue), what its Workload's status says; null without one */
+    public static PhaseDecision decide(Plan plan, Job job, Gathered g, Totals t, Waiting waiting, Admission queue) {
         ParallelJobSpec spec = plan.spec();
         boolean allFinal = g.finals().size() >= plan.parts();
         JobCondition jobFailed = jobCondition(job, ConditionType.Failed.name());
@@ -35,7 +41,9 @@ public record PhaseDecision(Phase phase, String reason, String message) {
             String reason = jobFailed.getReason() == null ? Reason.JobFailed.name() : jobFailed.getReason();
             return new PhaseDecision(Phase.Failed, reason, "the Job failed: "
                     + (jobFailed.getMessage() == null ? reason : jobFailed.getMessage()));
-        } else if (jobSuspended) {
+        } else if (queue != null && (!queue.admitted() || spec.suspended())) {
+            return queued(plan, queue);
+        } else if (jobSuspended || job == null && spec.suspended()) {
             return spec.suspended()
                     ? new PhaseDecision(Phase.Suspended, Reason.SuspendedBySpec.name(), "spec.suspend is true; set it to false to resume")
                     : new PhaseDecision(Phase.Suspended, Reason.SuspendedByQueue.name(),
@@ -50,6 +58,20 @@ public record PhaseDecision(Phase phase, String reason, String message) {
             return new PhaseDecision(Phase.Pending, Reason.Unschedulable.name(), "no node can run the pods yet: " + g.unschedulable());
         }
         return new PhaseDecision(Phase.Pending, Reason.PodsPending.name(), "waiting for pods to be scheduled and started");
+    }
+
+    /** Held by the queue: deactivated by spec.suspend, evicted (its pods stopping), or waiting for admission. */
+    private static PhaseDecision queued(Plan plan, Admission q) {
+        if (plan.spec().suspended()) {
+            return new PhaseDecision(Phase.Suspended, Reason.SuspendedBySpec.name(), "spec.suspend is true: Workload " + q.workload()
+                    + " is inactive, so Kueue holds no quota for it; set spec.suspend to false to queue it again");
+        }
+        if (q.state() == Admission.State.EVICTED) {
+            return new PhaseDecision(Phase.Queued, Reason.EvictedByKueue.name(), "Kueue evicted Workload " + q.workload() + " ("
+                    + q.reason() + ": " + q.message() + "); its pods are being stopped and it queues again, keeping the finished parts");
+        }
+        return new PhaseDecision(Phase.Queued, Reason.QueuedByKueue.name(), "waiting for Kueue to admit Workload " + q.workload()
+                + " (LocalQueue " + q.queue() + "): " + q.message());
     }
 
     static boolean cpuFallback(ParallelJobSpec spec) {

@@ -7,6 +7,7 @@ import dev.parallel.api.v1alpha1.ParallelJob;
 import dev.parallel.api.v1alpha1.ParallelJobStatus;
 import dev.parallel.api.v1alpha1.Phase;
 import dev.parallel.operator.gather.Gathered;
+import dev.parallel.operator.kueue.Admission;
 import dev.parallel.operator.plan.Plan;
 import io.fabric8.kubernetes.api.model.AnyType;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
@@ -35,6 +36,12 @@ public final class StatusCalculator {
 
     public static ParallelJobStatus compute(Plan plan, Job job, Gathered g, ParallelJobStatus previous,
                                             Instant now, String resultsConfigMap, PhaseDecision.Waiting waiting) {
+        return compute(plan, job, g, previous, now, resultsConfigMap, waiting, null);
+    }
+
+    /** @param queue with a queue (Kueue), its Workload's admission: the phase may be Queued, and Admitted says why */
+    public static ParallelJobStatus compute(Plan plan, Job job, Gathered g, ParallelJobStatus previous, Instant now,
+                                            String resultsConfigMap, PhaseDecision.Waiting waiting, Admission queue) {
         ParallelJob pj = plan.pj();
         ParallelJobStatus s = new ParallelJobStatus();
         s.observedGeneration = pj.getMetadata().getGeneration();
@@ -52,11 +59,13 @@ public final class StatusCalculator {
         s.resultSummary = t.resultSummary();
         s.failedTasks = t.failedTasks().isEmpty() ? null : t.failedTasks();
 
-        PhaseDecision d = PhaseDecision.decide(plan, job, g, t, waiting);
+        PhaseDecision d = PhaseDecision.decide(plan, job, g, t, waiting, queue);
         s.phase = d.phase();
         Conditions c = new Conditions(previous == null ? null : previous.conditions, now, s.observedGeneration);
         phaseConditions(c, d, s.progress);
         resultConditions(c, t, g);
+        // Kueue's own reason and message, e.g. Pending: "couldn't assign flavors ...: insufficient unused quota for cpu ...".
+        if (queue != null) c.set(ConditionType.Admitted.name(), queue.admitted(), queue.reason(), queue.message());
         if (t.noGpuParts() > 0 && PhaseDecision.cpuFallback(plan.spec())) {
             c.set(ConditionType.CpuFallback.name(), true, Reason.GpuUnavailable.name(), t.noGpuParts()
                     + " part(s) ran on CPU threads (gpu.fallback: cpu): " + t.noGpu());
@@ -75,7 +84,7 @@ public final class StatusCalculator {
     private static void phaseConditions(Conditions c, PhaseDecision d, String progress) {
         Phase p = d.phase();
         c.set(ConditionType.Running.name(), p == Phase.Running,
-                p == Phase.Running || p == Phase.Pending ? d.reason() : p.name(), d.message());
+                p == Phase.Running || p == Phase.Pending || p == Phase.Queued ? d.reason() : p.name(), d.message());
         c.set(ConditionType.Suspended.name(), p == Phase.Suspended, p == Phase.Suspended ? d.reason() : Reason.NotSuspended.name(),
                 p == Phase.Suspended ? d.message() : "not suspended");
         c.set(ConditionType.Complete.name(), p == Phase.Succeeded, p == Phase.Succeeded ? d.reason() : Reason.NotComplete.name(),

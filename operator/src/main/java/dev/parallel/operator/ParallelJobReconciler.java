@@ -16,6 +16,7 @@ import dev.parallel.operator.status.ConditionType;
 import dev.parallel.operator.status.StatusCalculator;
 import dev.parallel.operator.status.StatusWriter;
 import dev.parallel.operator.validate.Validation;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -30,10 +31,10 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
-import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 import org.jboss.logging.Logger;
 
 /**
@@ -66,14 +67,21 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
     public List<EventSource<?, ParallelJob>> prepareEventSources(EventSourceContext<ParallelJob> context) {
         var jobs = InformerEventSourceConfiguration.from(Job.class, ParallelJob.class)
                 .withName("jobs").withLabelSelector(MANAGED_SELECTOR).build();
-        // Pods belong to the Job, not to us: map them back through our label.
+        // Pods belong to the Job, not to us: map them back through our annotation (a label value cannot hold
+        // a name longer than 63 characters; a ParallelJob's may have 253).
         var pods = InformerEventSourceConfiguration.from(Pod.class, ParallelJob.class)
                 .withName("pods").withLabelSelector(MANAGED_SELECTOR)
-                .withSecondaryToPrimaryMapper(Mappers.fromLabel(Names.LABEL_JOB_NAME, null, ParallelJob.class))
+                .withSecondaryToPrimaryMapper(ParallelJobReconciler::owningParallelJob)
                 .build();
         // ConfigMaps are read on demand, not cached: results ConfigMaps can be large and there is one per
         // ParallelJob; caching them all cost the operator its memory at 1,000 ParallelJobs.
         return List.of(new InformerEventSource<>(jobs, context), new InformerEventSource<>(pods, context));
+    }
+
+    /** A pod's ParallelJob, in the pod's namespace (none when the pod carries neither our annotation nor label). */
+    static Set<ResourceID> owningParallelJob(HasMetadata pod) {
+        String name = Names.parallelJobOf(pod);
+        return name == null ? Set.of() : Set.of(new ResourceID(name, pod.getMetadata().getNamespace()));
     }
 
     @Override

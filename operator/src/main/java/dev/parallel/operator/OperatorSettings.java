@@ -27,4 +27,11 @@ public interface OperatorSettings {
     /** UID the job pods run as (restricted Pod Security: non-root). */
     @WithDefault("1000")
     long jobPodUser();
+
+    /**
+     * How long a ParallelJob waits, from its creation, for an object it references that does not exist yet (the
+     * tasks ConfigMap of spec.tasks.configMapRef, or its key) before it fails. Pending with a reason meanwhile.
+     */
+    @WithDefault("600")
+    int missingReferenceTimeoutSeconds();
 }

@@ -58,7 +58,7 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
         this.client = client;
         this.recorder = new EventRecorder(client);
         this.metrics = metrics;
-        this.validation = new Validation(client);
+        this.validation = new Validation(client, Duration.ofSeconds(settings.missingReferenceTimeoutSeconds()));
         this.deployer = new Deployer(client, settings);
         this.gatherer = new Gatherer(client, settings.maxResultsBytes());
     }
@@ -111,6 +111,7 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
         // validate and plan: the spec, its task source, then names, labels, owner and parts, once.
         Validation.Result valid = validation.validate(pj);
         if (valid.failure() != null) return writeFailure(pj, valid.failure(), writer, events);
+        if (valid.missing() != null) return waitFor(pj, valid.missing(), seen, writer, events);
         Plan plan = valid.plan();
         // deploy: remove a namesake's leftovers, create what is missing, gate the MPI launcher, sync suspend.
         Deployer.Deployed d = deployer.deploy(plan, seen, events);
@@ -130,6 +131,34 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
         // Waiting for MPI workers: look again even if no pod changes, so the Ready timeout fires.
         return d.waiting() != null ? UpdateControl.<ParallelJob>noUpdate().rescheduleAfter(Duration.ofSeconds(5))
                 : UpdateControl.noUpdate();
+    }
+
+    /**
+     * A referenced object is missing: Pending with its reason and one Warning event, and a look again soon (the
+     * operator caches no ConfigMaps, so nothing else would wake it: see prepareEventSources). A run that had
+     * already started (its Jobs exist) fails as before: its pods mount the ConfigMap.
+     */
+    private UpdateControl<ParallelJob> waitFor(ParallelJob pj, Validation.Missing missing, Observed seen, StatusWriter writer,
+                                               PendingEvents events) {
+        if (!seen.jobs().isEmpty()) return writeFailure(pj, missing.failure(), writer, events);
+        Instant now = Instant.now();
+        events.once("missing/" + missing.waiting().reason(), missing.failure().event(), missing.waiting().message());
+        write(pj, StatusCalculator.pending(pj, seen.previous(), now, missing.waiting()), writer, events, true);
+        return UpdateControl.<ParallelJob>noUpdate().rescheduleAfter(lookAgain(pj, now, missing.deadline()));
+    }
+
+    /**
+     * Soon at first (an apply of a directory creates the ConfigMap within seconds), then less often: a quarter of
+     * the ParallelJob's age, 2 to 15 s, and never after the deadline, so it fails on time.
+     */
+    static Duration lookAgain(ParallelJob pj, Instant now, Instant deadline) {
+        String created = pj.getMetadata().getCreationTimestamp();
+        Duration age = created == null ? Duration.ZERO : Duration.between(Instant.parse(created), now);
+        Duration d = age.dividedBy(4);
+        if (d.compareTo(Duration.ofSeconds(2)) < 0) d = Duration.ofSeconds(2);
+        if (d.compareTo(Duration.ofSeconds(15)) > 0) d = Duration.ofSeconds(15);
+        Duration left = Duration.between(now, deadline).plusMillis(500);
+        return left.compareTo(d) < 0 ? (left.isNegative() ? Duration.ofMillis(500) : left) : d;
     }
 
     /** The events of a phase change (once per ParallelJob and phase) and of a CPU fallback (once). */

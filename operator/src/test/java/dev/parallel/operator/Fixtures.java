@@ -22,6 +22,7 @@ final class Fixtures {
         public String defaultMemory() { return "512Mi"; }
         public int maxResultsBytes() { return 700_000; }
         public long jobPodUser() { return 1000; }
+        public int missingReferenceTimeoutSeconds() { return 600; }
     };
 
     static ParallelJob pj(String specYaml) {

@@ -41,4 +41,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: ["", events.k8s.io]
   resources: [events]
   verbs: [create, patch]
+{{- if .Values.networkPolicies.enabled }}
+# networkPolicies.enabled: one NetworkPolicy per ParallelJob for its pods (created, never read; the garbage
+# collector deletes it with its owner).
+- apiGroups: [networking.k8s.io]
+  resources: [networkpolicies]
+  verbs: [create]
+{{- end }}
 {{- end }}

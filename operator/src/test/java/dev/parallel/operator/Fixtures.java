@@ -23,6 +23,7 @@ final class Fixtures {
         public int maxResultsBytes() { return 700_000; }
         public long jobPodUser() { return 1000; }
         public int missingReferenceTimeoutSeconds() { return 600; }
+        public boolean networkPolicies() { return true; }
     };
 
     static ParallelJob pj(String specYaml) {

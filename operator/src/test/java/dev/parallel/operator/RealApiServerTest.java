@@ -247,6 +247,8 @@ class RealApiServerTest {
         client.resource(dev.parallel.operator.plan.MpiSshSecret.build(mpiPlan)).create();
         client.resource(dev.parallel.operator.plan.MpiWorkers.service(mpiPlan)).create();
         client.resource(WorkerJob.build(mpiPlan, Fixtures.SETTINGS)).create();
+        client.resource(dev.parallel.operator.plan.JobNetworkPolicy.build(plan)).create();
+        client.resource(dev.parallel.operator.plan.JobNetworkPolicy.build(mpiPlan)).create();
         for (var job : jobs) {
             var t = job.getSpec().getTemplate();
             var pod = new io.fabric8.kubernetes.api.model.PodBuilder().withMetadata(t.getMetadata()).withSpec(t.getSpec())

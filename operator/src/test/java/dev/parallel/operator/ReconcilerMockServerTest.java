@@ -177,6 +177,7 @@ class ReconcilerMockServerTest {
             public int maxResultsBytes() { return 700_000; }
             public long jobPodUser() { return 1000; }
             public int missingReferenceTimeoutSeconds() { return 0; }
+            public boolean networkPolicies() { return true; }
         };
         reconciler = new ParallelJobReconciler(client, settings, new OperatorMetrics(new SimpleMeterRegistry()));
         apply("mock-cm-late", "kernel: primes\ntasks: {configMapRef: {name: never}}\n");

@@ -10,6 +10,7 @@ import dev.parallel.operator.events.EventReason;
 import dev.parallel.operator.events.PendingEvents;
 import dev.parallel.operator.gather.ResultsStore;
 import dev.parallel.operator.observe.Observed;
+import dev.parallel.operator.plan.JobNetworkPolicy;
 import dev.parallel.operator.plan.MpiSshSecret;
 import dev.parallel.operator.plan.MpiWorkers;
 import dev.parallel.operator.plan.Names;
@@ -77,6 +78,7 @@ public final class Deployer {
         if (job == null && waiting == null) {
             // The tasks ConfigMap is created (and read for leftovers) only until the Job exists: no informer holds it.
             if (plan.spec().tasks.items != null) createIfAbsent(TasksConfigMap.build(plan));
+            if (settings.networkPolicies() && !plan.mpi()) createOnce(JobNetworkPolicy.build(plan)); // MPI: with the workers
             try {
                 job = createIfAbsent(WorkerJob.build(plan, settings));
             } catch (KubernetesClientException e) {
@@ -109,6 +111,7 @@ public final class Deployer {
         if (workers != null) return workers;
         createOnce(MpiSshSecret.build(plan));
         createOnce(MpiWorkers.service(plan));
+        if (settings.networkPolicies()) createOnce(JobNetworkPolicy.build(plan));
         if (plan.spec().tasks.items != null) createIfAbsent(TasksConfigMap.build(plan));
         workers = createIfAbsent(MpiWorkers.job(plan, settings));
         events.record(EventReason.MpiWorkersCreated, "created " + plan.spec().mpi.workers + " MPI worker pods (Job "
@@ -178,7 +181,7 @@ public final class Deployer {
         return job;
     }
 
-    /** Created, never read (Secrets, Services): the operator holds no permission to read them. */
+    /** Created, never read (Secrets, Services, NetworkPolicies): the operator holds no permission to read them. */
     private void createOnce(HasMetadata object) {
         try {
             client.resource(object).create();

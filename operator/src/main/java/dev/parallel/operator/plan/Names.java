@@ -64,6 +64,9 @@ public final class Names {
     /** executor: mpi: the per-ParallelJob SSH keys. */
     public static String mpiSecret(ParallelJob pj) { return job(pj) + "-ssh"; }
 
+    /** The NetworkPolicy of the ParallelJob's pods (JobNetworkPolicy). */
+    public static String networkPolicy(ParallelJob pj) { return job(pj) + "-ingress"; }
+
     /** executor: mpi: worker i's host name as the launcher's hostfile lists it. */
     public static String mpiHost(ParallelJob pj, int index) {
         return mpiWorkers(pj) + "-" + index + "." + mpiService(pj) + "." + pj.getMetadata().getNamespace() + ".svc";

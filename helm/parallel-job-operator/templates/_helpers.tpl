@@ -30,6 +30,10 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: [""]
   resources: [pods/log]
   verbs: [get]
+# spec.serviceAccountName: whether it exists yet (the run waits for it, as for its tasks ConfigMap).
+- apiGroups: [""]
+  resources: [serviceaccounts]
+  verbs: [get]
 - apiGroups: [""]
   resources: [configmaps]
   verbs: [get, list, watch, create, update, delete]

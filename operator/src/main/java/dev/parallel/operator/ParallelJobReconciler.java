@@ -109,7 +109,7 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
             return UpdateControl.noUpdate();
         }
         // validate and plan: the spec, its task source, then names, labels, owner and parts, once.
-        Validation.Result valid = validation.validate(pj);
+        Validation.Result valid = validation.validate(pj, Instant.now(), seen.jobs().isEmpty());
         if (valid.failure() != null) return writeFailure(pj, valid.failure(), writer, events);
         if (valid.missing() != null) return waitFor(pj, valid.missing(), seen, writer, events);
         Plan plan = valid.plan();

@@ -27,6 +27,7 @@ class HelmChartTest {
             "/pods/log: get",
             "/pods: get,list,watch",
             "/secrets: create,delete",
+            "/serviceaccounts: get",
             "/services: create,delete",
             "batch/jobs: create,delete,get,list,patch,watch",
             "events.k8s.io/events: create,patch",

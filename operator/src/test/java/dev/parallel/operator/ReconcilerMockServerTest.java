@@ -168,6 +168,25 @@ class ReconcilerMockServerTest {
     }
 
     @Test
+    void aServiceAccountCreatedAfterTheParallelJobIsWaitedFor() {
+        apply("mock-sa", "kernel: pi\ntasks: {range: {start: 0, end: 2}}\nserviceAccountName: runner\n");
+        var s = reconcile("mock-sa").getStatus();
+        assertThat(s.phase).isEqualTo(Phase.Pending);
+        assertThat(s.conditions).filteredOn(c -> "Running".equals(c.getType())).singleElement().satisfies(c -> {
+            assertThat(c.getReason()).isEqualTo("ServiceAccountNotFound");
+            assertThat(c.getMessage()).startsWith("spec.serviceAccountName: ServiceAccount runner not found in namespace ns1; waiting");
+        });
+        assertThat(job("mock-sa")).isNull();
+        client.serviceAccounts().inNamespace("ns1").resource(new io.fabric8.kubernetes.api.model.ServiceAccountBuilder()
+                .withNewMetadata().withName("runner").endMetadata().build()).create();
+        reconcile("mock-sa");
+        assertThat(job("mock-sa")).isNotNull();
+        assertThat(client.v1().events().inNamespace("ns1").list().getItems())
+                .filteredOn(e -> "mock-sa".equals(e.getInvolvedObject().getName())).extracting(e -> e.getReason())
+                .containsExactlyInAnyOrder("ServiceAccountNotFound", "JobCreated");
+    }
+
+    @Test
     void aTasksConfigMapStillMissingAfterTheTimeoutFailsTheParallelJob() {
         var settings = new OperatorSettings() {
             public String jobImage() { return Fixtures.SETTINGS.jobImage(); }

@@ -45,9 +45,10 @@ public final class Validation {
         this.missingTimeout = missingTimeout;
     }
 
-    public Result validate(ParallelJob pj) { return validate(pj, Instant.now()); }
+    public Result validate(ParallelJob pj) { return validate(pj, Instant.now(), true); }
 
-    public Result validate(ParallelJob pj, Instant now) {
+    /** @param beforeJobs no Job exists yet: also check what only pod creation needs (the ServiceAccount) */
+    public Result validate(ParallelJob pj, Instant now, boolean beforeJobs) {
         var problems = SpecValidator.validate(pj);
         if (!problems.isEmpty()) {
             String msg = problems.stream().map(Object::toString).reduce((a, b) -> a + "; " + b).orElse("");
@@ -64,6 +65,14 @@ public final class Validation {
                         + " in namespace " + pj.getMetadata().getNamespace();
                 return missing(pj, now, Reason.TasksNotFound.name(), what, EventReason.TasksNotFound);
             }
+        }
+        // Without it the Job controller cannot create a single pod (the ServiceAccount admission refuses them), and
+        // says so only in the Job's events: check it here, once, before the Job exists.
+        String sa = pj.getSpec().serviceAccountName;
+        String ns = pj.getMetadata().getNamespace();
+        if (beforeJobs && sa != null && !sa.isEmpty() && client.serviceAccounts().inNamespace(ns).withName(sa).get() == null) {
+            return missing(pj, now, Reason.ServiceAccountNotFound.name(), "spec.serviceAccountName: ServiceAccount " + sa
+                    + " not found in namespace " + ns, EventReason.ServiceAccountNotFound);
         }
         try {
             return new Result(Planner.plan(pj, configMapText), null);

@@ -39,13 +39,12 @@ class NewUserE2ETest {
                 spec:
                   kernel: primes
                   tasks: {items: [{from: 0, to: 100}, {from: 100, to: 200}]}
-                  pods: 2
-                %s""".formatted(name, mpi ? "  executor: mpi\n  mpi: {workers: 2}\n  threadsPerPod: 1\n" : "");
+                %s""".formatted(name, mpi ? "  executor: mpi\n  mpi: {workers: 2}\n  threadsPerPod: 1\n" : "  pods: 2\n");
     }
 
     static String name(String kind, String prefix) {
         return switch (kind) {
-            case "longest" -> prefix + "-" + "x".repeat(252 - prefix.length()) + "z";
+            case "longest" -> prefix + "-" + "x".repeat(251 - prefix.length()) + "z";
             case "dots" -> prefix + ".v2.run-1";
             default -> throw new IllegalArgumentException(kind);
         };

@@ -74,6 +74,10 @@ class NetworkPolicyEnforcementE2ETest {
                         .findFirst().orElse(null), p -> p != null);
         String ip = worker.getStatus().getPodIP();
         var own = worker.getMetadata().getLabels();
+        // The enforcer queues to userspace only the packets of pods some policy selects (an nftables set it syncs).
+        String[] set = {"nft", "list", "set", "inet", "kube-network-policies", "podips-v4"};
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
+                assertThat(Cluster.cluster().execInNode(Duration.ofSeconds(10), set).out()).as("the enforcer's set of pods").contains(ip));
         // A pod carrying the ParallelJob's labels (as its launcher does) is let in; any other pod is not.
         Pod allowed = probe("np-probe-own", Map.of("app.kubernetes.io/instance", own.get("app.kubernetes.io/instance"),
                 "app.kubernetes.io/managed-by", "parallel-job-operator"), ip);
@@ -82,7 +86,10 @@ class NetworkPolicyEnforcementE2ETest {
         String allowedLog = Cluster.client().pods().inNamespace(NS).withName("np-probe-own").getLog();
         String deniedLog = Cluster.client().pods().inNamespace(NS).withName("np-probe-other").getLog();
         assertThat(allowed.getStatus().getPhase()).as("same ParallelJob's labels: %s", allowedLog).isEqualTo("Succeeded");
-        assertThat(denied.getStatus().getPhase()).as("another ParallelJob's pod: %s", deniedLog).isEqualTo("Failed");
+        assertThat(denied.getStatus().getPhase()).as("another ParallelJob's pod: %s; enforcer log:%n%s%nnftables:%n%s", deniedLog,
+                Cluster.kubectl("logs", "-n", "kube-system", "daemonset/kube-network-policies", "--tail=40").out(),
+                Cluster.cluster().execInNode(Duration.ofSeconds(10), "nft", "list", "table", "inet", "kube-network-policies").out())
+                .isEqualTo("Failed");
         ParallelJob pj = Cluster.awaitPhase(NS, name, Duration.ofMinutes(3), Phase.Succeeded, Phase.Failed);
         assertThat(pj.getStatus().phase).as("%s", pj.getStatus().conditions).isEqualTo(Phase.Succeeded);
         assertThat(pj.getStatus().tasks.succeeded).isEqualTo(16);

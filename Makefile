@@ -32,13 +32,12 @@ kubeapitest-bin:
 # testkit loads into the node). E2E_ENV points the testkit at them (these VMs have a /.dockerenv, so
 # Testcontainers would use the bridge gateway as the host; the API port is published on 127.0.0.1).
 IMAGES_DIR := $(or $(PJ_CACHE),$(HOME)/.cache/parallel-job)/images
-E2E_ENV = TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1 PJ_KIND_NODE_IMAGE=$$(hack/kind-node.sh image) PJ_IMAGE_ARCHIVES=$(IMAGES_DIR)/operator.tar,$(IMAGES_DIR)/job.tar,$(IMAGES_DIR)/busybox.tar,$(IMAGES_DIR)/kube-network-policies-v0.8.0.tar
+E2E_ENV = TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1 PJ_KIND_NODE_IMAGE=$$(hack/kind-node.sh image) PJ_IMAGE_ARCHIVES=$(IMAGES_DIR)/operator.tar,$(IMAGES_DIR)/job.tar,$(IMAGES_DIR)/busybox.tar
 
 e2e-prereqs:
 	hack/docker.sh up
 	hack/kind-node.sh build
 	hack/images.sh job && hack/images.sh operator && hack/images.sh busybox
-	hack/netpol.sh >/dev/null  # the NetworkPolicy enforcer of NetworkPolicyEnforcementE2ETest (cold: about 3 min)
 
 test-e2e: e2e-prereqs  ## every e2e suite and the testkit's example on kind nodes started by Testcontainers
 	export $(E2E_ENV) && cd testkit && $(MVN) test -De2e=true

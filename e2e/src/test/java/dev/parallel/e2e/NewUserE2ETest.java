@@ -124,16 +124,23 @@ class NewUserE2ETest {
             Cluster.fresh(NS, n);
             Cluster.apply(NS, MpiE2ETest.slowMpiJob(n, 0, 4)); // 4 x 1.5 s on 2 ranks: long enough to see every pod
         }
-        // While both run: the launchers and the workers (stopped and deleted when a run ends).
-        List<Pod> all = await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200)).until(() -> Cluster.client().pods()
-                .inNamespace(NS).withLabel("app.kubernetes.io/managed-by", "parallel-job-operator").list().getItems(), pods ->
-                List.of(a, b).stream().allMatch(n -> pods.stream().filter(p -> n.equals(p.getMetadata().getLabels().get("parallel.dev/job-name")))
-                        .map(p -> p.getMetadata().getLabels().get("app.kubernetes.io/component")).distinct().count() == 2));
+        // Each while it runs (its workers are stopped and deleted when it ends; the two may not fit the node at once):
+        // its launcher and its workers, all the pods of both together.
+        Map<String, Pod> seen = new java.util.LinkedHashMap<>();
+        await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            Cluster.client().pods().inNamespace(NS).withLabel("app.kubernetes.io/managed-by", "parallel-job-operator").list().getItems()
+                    .forEach(p -> seen.put(p.getMetadata().getUid(), p));
+            return List.of(a, b).stream().allMatch(n -> seen.values().stream()
+                    .filter(p -> n.equals(p.getMetadata().getLabels().get("parallel.dev/job-name")))
+                    .map(p -> p.getMetadata().getLabels().get("app.kubernetes.io/component")).distinct().count() == 2);
+        });
         for (String n : List.of(a, b)) {
             ParallelJob pj = Cluster.awaitPhase(NS, n, Duration.ofMinutes(3), Phase.Succeeded, Phase.Failed);
             assertThat(pj.getStatus().phase).as("%s: %s", n, pj.getStatus().conditions).isEqualTo(Phase.Succeeded);
             assertThat(pj.getStatus().tasks.succeeded).isEqualTo(4);
         }
+        List<Pod> all = List.copyOf(seen.values());
+        assertThat(all).extracting(p -> p.getMetadata().getLabels().get("parallel.dev/job-name")).contains(a, b);
         NetworkPolicy np = Cluster.client().network().v1().networkPolicies().inNamespace(NS).withName(a + "-ingress").get();
         assertThat(np).as("the operator created the ParallelJob's NetworkPolicy").isNotNull();
         assertThat(np.getMetadata().getOwnerReferences()).singleElement().satisfies(o -> assertThat(o.getName()).isEqualTo(a));

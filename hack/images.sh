@@ -17,7 +17,8 @@ BUSYBOX_IMAGE=docker.io/parallel-dev/busybox:1.35
 # Packages of the base image: a JRE for the job image and the operator; coreutils for command tasks;
 # Open MPI and OpenSSH for executor: mpi (launcher and worker pods).
 BASE_PACKAGES=openjdk-17-jre-headless,ca-certificates,openmpi-bin,libopenmpi3,openssh-server,openssh-client
-base_key=$(echo "bookworm $BASE_PACKAGES v2" | sha256sum | cut -c1-12)
+# v3: the user is uid/gid 10000 (was 1000): the key changes with anything base() writes.
+base_key=$(echo "bookworm $BASE_PACKAGES v3" | sha256sum | cut -c1-12)
 BASE_TAR=$cache/base-$base_key.layer.tar
 
 log() { echo "[images] $*"; }
@@ -44,13 +45,14 @@ base() {
   # Trim what a container never uses; add the unprivileged user job pods run as.
   rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/* "$dir"/usr/share/doc/* \
     "$dir"/usr/share/man/* "$dir"/usr/share/locale/* "$dir"/dev/* "$dir"/proc/* "$dir"/sys/*
-  # A login shell: mpirun starts its daemons on the workers through ssh as this user.
-  echo "app:x:1000:1000:app:/app:/bin/sh" >> "$dir/etc/passwd"
+  # A login shell: mpirun starts its daemons on the workers through ssh as this user (ssh needs it in
+  # /etc/passwd). uid 10000: above the host's users, so a container escape lands on nobody's files.
+  echo "app:x:10000:10000:app:/app:/bin/sh" >> "$dir/etc/passwd"
   # The image's own ssh host keys would be shared by every pod: each ParallelJob brings its own.
   rm -f "$dir"/etc/ssh/ssh_host_*
   # Debian ships libmpi_java.so.40 without the unversioned name that System.loadLibrary looks for.
   ln -sf ../../libmpi_java.so.40 "$dir/usr/lib/x86_64-linux-gnu/openmpi/lib/libmpi_java.so"
-  echo "app:x:1000:" >> "$dir/etc/group"
+  echo "app:x:10000:" >> "$dir/etc/group"
   tar -C "$dir" --numeric-owner -cf "$BASE_TAR.part" . && mv "$BASE_TAR.part" "$BASE_TAR"
   rm -rf "$dir"
 }
@@ -109,7 +111,7 @@ job() {
   rm -rf "$tmp"
   "$here/image-tar.py" --tag "$JOB_IMAGE" --layer "$BASE_TAR" --layer "$cache/job-app.layer.tar" \
     --entrypoint "$(printf '"%s", ' "${JOB_JAVA[@]}" -jar /app/parallel-job.jar | sed 's/, $//; s/^/[/; s/$/]/')" \
-    --user 1000:1000 --workdir /app "$cache/job.tar"
+    --user 10000:10000 --workdir /app "$cache/job.tar"
 }
 
 operator() {
@@ -119,7 +121,7 @@ operator() {
   app_layer "$cache/operator-app.layer.tar" "$app" app/quarkus-app
   "$here/image-tar.py" --tag "$OPERATOR_IMAGE" --layer "$BASE_TAR" --layer "$cache/operator-app.layer.tar" \
     --entrypoint '["/usr/bin/java", "-XX:MaxRAMPercentage=50", "-jar", "/app/quarkus-app/quarkus-run.jar"]' \
-    --user 1000:1000 --workdir /app "$cache/operator.tar"
+    --user 10000:10000 --workdir /app "$cache/operator.tar"
 }
 
 busybox() { # an image with a shell and no Java: stands in for "any user image" (command + image)

@@ -30,6 +30,10 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: [""]
   resources: [pods/log]
   verbs: [get]
+# spec.serviceAccountName: whether it exists yet (the run waits for it, as for its tasks ConfigMap).
+- apiGroups: [""]
+  resources: [serviceaccounts]
+  verbs: [get]
 - apiGroups: [""]
   resources: [configmaps]
   verbs: [get, list, watch, create, update, delete]
@@ -54,6 +58,13 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: [batch]
   resources: [jobs/status]
   verbs: [patch]
+{{- end }}
+{{- if .Values.networkPolicies.enabled }}
+# networkPolicies.enabled: one NetworkPolicy per ParallelJob for its pods (created, never read; the garbage
+# collector deletes it with its owner).
+- apiGroups: [networking.k8s.io]
+  resources: [networkpolicies]
+  verbs: [create]
 {{- end }}
 {{- end }}
 {{/* kueue.enabled: cluster-scoped reads, so a ClusterRole even when watchNamespaces lists namespaces. */}}

@@ -133,8 +133,8 @@ class BadInputE2ETest {
     }
 
     @Test
-    void whatOnlyTheOperatorCanSeeEndsAsAFailedCondition() throws Exception {
-        // A ConfigMap that does not exist, and one whose lines are not JSON objects.
+    void whatOnlyTheOperatorCanSeeIsNamedInACondition() throws Exception {
+        // A ConfigMap that does not exist (yet: it is waited for), and one whose second line is not JSON.
         Cluster.apply(NS, """
                 apiVersion: parallel.dev/v1alpha1
                 kind: ParallelJob
@@ -149,14 +149,21 @@ class BadInputE2ETest {
                 metadata: {name: inv-op-bad-lines}
                 spec: {kernel: primes, tasks: {configMapRef: {name: inv-op-bad-lines}}}
                 """);
-        for (String[] c : List.of(new String[] {"inv-op-missing-cm", "TasksNotFound", "ConfigMap no-such-configmap not found"},
-                new String[] {"inv-op-bad-lines", "InvalidTasks", "line 2"})) {
-            var pj = Cluster.awaitPhase(NS, c[0], java.time.Duration.ofMinutes(1), Phase.Failed);
-            var failed = Cluster.condition(pj, "Failed");
-            assertThat(failed.getReason()).isEqualTo(c[1]);
-            assertThat(failed.getMessage()).contains(c[2]);
-            Cluster.deleteAndWait(NS, c[0]);
-        }
+        var waiting = java.time.Duration.ofSeconds(30);
+        org.awaitility.Awaitility.await().atMost(waiting).untilAsserted(() -> {
+            var pj = Cluster.get(NS, "inv-op-missing-cm");
+            assertThat(pj.getStatus()).isNotNull();
+            assertThat(pj.getStatus().phase).isEqualTo(Phase.Pending);
+            assertThat(Cluster.condition(pj, "Running").getReason()).isEqualTo("TasksNotFound");
+            assertThat(Cluster.condition(pj, "Running").getMessage()).startsWith("spec.tasks.configMapRef: ConfigMap no-such-configmap "
+                    + "not found in namespace " + NS + "; waiting for it to be created (the ParallelJob fails if it is still missing at ");
+        });
+        var pj = Cluster.awaitPhase(NS, "inv-op-bad-lines", java.time.Duration.ofMinutes(1), Phase.Failed);
+        var failed = Cluster.condition(pj, "Failed");
+        assertThat(failed.getReason()).isEqualTo("InvalidTasks");
+        assertThat(failed.getMessage()).isEqualTo("tasks ConfigMap inv-op-bad-lines/tasks.jsonl line 2, column 1: 'not' is not a JSON "
+                + "value: strings need double quotes, and true, false and null are lowercase");
+        for (String n : List.of("inv-op-missing-cm", "inv-op-bad-lines")) Cluster.deleteAndWait(NS, n);
         Cluster.kubectl("delete", "configmap", "inv-op-bad-lines", "-n", NS);
     }
 

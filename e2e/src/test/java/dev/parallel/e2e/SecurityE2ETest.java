@@ -36,6 +36,10 @@ class SecurityE2ETest {
             "get, services, no",
             "list, secrets, no",
             "delete, configmaps, yes",
+            "get, serviceaccounts, yes", // spec.serviceAccountName: waited for until it exists
+            "list, serviceaccounts, no",
+            "create, networkpolicies.networking.k8s.io, yes", // networkPolicies.enabled: one per ParallelJob
+            "get, networkpolicies.networking.k8s.io, no",
             "create, clusterrolebindings.rbac.authorization.k8s.io, no",
             "create, customresourcedefinitions.apiextensions.k8s.io, no",
             "*, *, no",

@@ -47,7 +47,7 @@ public final class LocalRunner implements AutoCloseable {
                        Path output) throws IOException, InterruptedException {
         ParallelJobSpec s = job.getSpec();
         String cmText = tasksFile == null ? null : Files.readString(Path.of(tasksFile));
-        TaskList list = SpecTasks.taskList(s, cmText);
+        TaskList list = SpecTasks.taskList(s, cmText, "tasks file " + tasksFile);
         int parts = Partition.parts(list.size(), s.pods, s.tasksPerPod, s.parallelismOrDefault());
         ExecutorKind kind = executorOverride != null ? executorOverride : s.executorOrDefault();
         int workers = threadsOverride != null ? threadsOverride

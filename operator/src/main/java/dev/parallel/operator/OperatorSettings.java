@@ -24,8 +24,11 @@ public interface OperatorSettings {
     @WithDefault("716800")
     int maxResultsBytes();
 
-    /** UID the job pods run as (restricted Pod Security: non-root). */
-    @WithDefault("1000")
+    /**
+     * UID (and GID, fsGroup) the job pods run as: non-root (restricted Pod Security) and >= 10000, above the
+     * host's own users. The job image's /etc/passwd has this user (ssh and mpirun need it).
+     */
+    @WithDefault("10000")
     long jobPodUser();
 
     /**
@@ -34,4 +37,15 @@ public interface OperatorSettings {
      */
     @WithDefault("false")
     boolean kueueEnabled();
+
+    /**
+     * How long a ParallelJob waits, from its creation, for an object it references that does not exist yet (the
+     * tasks ConfigMap of spec.tasks.configMapRef, or its key) before it fails. Pending with a reason meanwhile.
+     */
+    @WithDefault("600")
+    int missingReferenceTimeoutSeconds();
+
+    /** Whether each ParallelJob gets a NetworkPolicy for its pods (JobNetworkPolicy; chart: networkPolicies.enabled). */
+    @WithDefault("true")
+    boolean networkPolicies();
 }

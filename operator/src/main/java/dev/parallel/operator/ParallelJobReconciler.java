@@ -20,6 +20,7 @@ import dev.parallel.operator.status.StatusCalculator;
 import dev.parallel.operator.status.StatusWriter;
 import dev.parallel.operator.validate.Validation;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -34,10 +35,10 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
-import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 import org.jboss.logging.Logger;
 
 /**
@@ -64,7 +65,7 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
         this.client = client;
         this.recorder = new EventRecorder(client);
         this.metrics = metrics;
-        this.validation = new Validation(client);
+        this.validation = new Validation(client, Duration.ofSeconds(settings.missingReferenceTimeoutSeconds()));
         this.deployer = new Deployer(client, settings);
         this.gatherer = new Gatherer(client, settings.maxResultsBytes());
         this.queue = new QueueGate(client, settings);
@@ -75,10 +76,11 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
     public List<EventSource<?, ParallelJob>> prepareEventSources(EventSourceContext<ParallelJob> context) {
         var jobs = InformerEventSourceConfiguration.from(Job.class, ParallelJob.class)
                 .withName("jobs").withLabelSelector(MANAGED_SELECTOR).build();
-        // Pods belong to the Job, not to us: map them back through our label.
+        // Pods belong to the Job, not to us: map them back through our annotation (a label value cannot hold
+        // a name longer than 63 characters; a ParallelJob's may have 253).
         var pods = InformerEventSourceConfiguration.from(Pod.class, ParallelJob.class)
                 .withName("pods").withLabelSelector(MANAGED_SELECTOR)
-                .withSecondaryToPrimaryMapper(Mappers.fromLabel(Names.LABEL_JOB_NAME, null, ParallelJob.class))
+                .withSecondaryToPrimaryMapper(ParallelJobReconciler::owningParallelJob)
                 .build();
         // ConfigMaps are read on demand, not cached: results ConfigMaps can be large and there is one per
         // ParallelJob; caching them all cost the operator its memory at 1,000 ParallelJobs.
@@ -88,6 +90,12 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
                 .withName("workloads").withLabelSelector(MANAGED_SELECTOR).build();
         return List.of(new InformerEventSource<>(jobs, context), new InformerEventSource<>(pods, context),
                 new InformerEventSource<>(workloads, context));
+    }
+
+    /** A pod's ParallelJob, in the pod's namespace (none when the pod carries neither our annotation nor label). */
+    static Set<ResourceID> owningParallelJob(HasMetadata pod) {
+        String name = Names.parallelJobOf(pod);
+        return name == null ? Set.of() : Set.of(new ResourceID(name, pod.getMetadata().getNamespace()));
     }
 
     @Override
@@ -117,8 +125,9 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
             return UpdateControl.noUpdate();
         }
         // validate and plan: the spec, its task source, then names, labels, owner and parts, once.
-        Validation.Result valid = validation.validate(pj);
+        Validation.Result valid = validation.validate(pj, Instant.now(), seen.jobs().isEmpty());
         if (valid.failure() != null) return writeFailure(pj, seen, valid.failure(), writer, events);
+        if (valid.missing() != null) return waitFor(pj, valid.missing(), seen, writer, events);
         Plan plan = valid.plan();
         // queue: labelled kueue.x-k8s.io/queue-name, it runs only while Kueue admits its one Workload.
         QueueGate.Gate gate = null;
@@ -147,6 +156,34 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
         // Waiting for MPI workers: look again even if no pod changes, so the Ready timeout fires.
         return d.waiting() != null ? UpdateControl.<ParallelJob>noUpdate().rescheduleAfter(Duration.ofSeconds(5))
                 : UpdateControl.noUpdate();
+    }
+
+    /**
+     * A referenced object is missing: Pending with its reason and one Warning event, and a look again soon (the
+     * operator caches no ConfigMaps, so nothing else would wake it: see prepareEventSources). A run that had
+     * already started (its Jobs exist) fails as before: its pods mount the ConfigMap.
+     */
+    private UpdateControl<ParallelJob> waitFor(ParallelJob pj, Validation.Missing missing, Observed seen, StatusWriter writer,
+                                               PendingEvents events) {
+        if (!seen.jobs().isEmpty()) return writeFailure(pj, seen, missing.failure(), writer, events);
+        Instant now = Instant.now();
+        events.once("missing/" + missing.waiting().reason(), missing.failure().event(), missing.waiting().message());
+        write(pj, StatusCalculator.pending(pj, seen.previous(), now, missing.waiting()), writer, events, true);
+        return UpdateControl.<ParallelJob>noUpdate().rescheduleAfter(lookAgain(pj, now, missing.deadline()));
+    }
+
+    /**
+     * Soon at first (an apply of a directory creates the ConfigMap within seconds), then less often: a quarter of
+     * the ParallelJob's age, 2 to 15 s, and never after the deadline, so it fails on time.
+     */
+    static Duration lookAgain(ParallelJob pj, Instant now, Instant deadline) {
+        String created = pj.getMetadata().getCreationTimestamp();
+        Duration age = created == null ? Duration.ZERO : Duration.between(Instant.parse(created), now);
+        Duration d = age.dividedBy(4);
+        if (d.compareTo(Duration.ofSeconds(2)) < 0) d = Duration.ofSeconds(2);
+        if (d.compareTo(Duration.ofSeconds(15)) > 0) d = Duration.ofSeconds(15);
+        Duration left = Duration.between(now, deadline).plusMillis(500);
+        return left.compareTo(d) < 0 ? (left.isNegative() ? Duration.ofMillis(500) : left) : d;
     }
 
     /** The events of a phase change (once per ParallelJob and phase) and of a CPU fallback (once). */

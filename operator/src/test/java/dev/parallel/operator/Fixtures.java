@@ -15,26 +15,21 @@ import java.util.Map;
 final class Fixtures {
     private Fixtures() {}
 
-    static final OperatorSettings SETTINGS = new OperatorSettings() {
+    static final OperatorSettings SETTINGS = new TestSettings(false, 600);
+
+    /** As {@link #SETTINGS}, with Kueue support on (chart value kueue.enabled). */
+    static final OperatorSettings KUEUE = new TestSettings(true, 600);
+
+    /** The operator's settings in tests: the chart's defaults, except the two a test varies. */
+    record TestSettings(boolean kueueEnabled, int missingReferenceTimeoutSeconds) implements OperatorSettings {
         public String jobImage() { return "docker.io/parallel-dev/job:test"; }
         public String jobImagePullPolicy() { return "IfNotPresent"; }
         public String defaultCpu() { return "500m"; }
         public String defaultMemory() { return "512Mi"; }
         public int maxResultsBytes() { return 700_000; }
         public long jobPodUser() { return 1000; }
-        public boolean kueueEnabled() { return false; }
-    };
-
-    /** As {@link #SETTINGS}, with Kueue support on (chart value kueue.enabled). */
-    static final OperatorSettings KUEUE = new OperatorSettings() {
-        public String jobImage() { return SETTINGS.jobImage(); }
-        public String jobImagePullPolicy() { return SETTINGS.jobImagePullPolicy(); }
-        public String defaultCpu() { return SETTINGS.defaultCpu(); }
-        public String defaultMemory() { return SETTINGS.defaultMemory(); }
-        public int maxResultsBytes() { return SETTINGS.maxResultsBytes(); }
-        public long jobPodUser() { return SETTINGS.jobPodUser(); }
-        public boolean kueueEnabled() { return true; }
-    };
+        public boolean networkPolicies() { return true; }
+    }
 
     static ParallelJob pj(String specYaml) {
         try {

@@ -27,9 +27,11 @@ class HelmChartTest {
             "/pods/log: get",
             "/pods: get,list,watch",
             "/secrets: create,delete",
+            "/serviceaccounts: get",
             "/services: create,delete",
             "batch/jobs: create,delete,get,list,patch,watch",
             "events.k8s.io/events: create,patch",
+            "networking.k8s.io/networkpolicies: create",
             "parallel.dev/paralleljobs/status: get,patch,update",
             "parallel.dev/paralleljobs: get,list,watch");
 
@@ -183,6 +185,38 @@ class HelmChartTest {
         assertThat(render("metrics.enabled=false")).noneMatch(d -> d.get("kind").asText().equals("Service"));
         render("replicas=2", "logging.level=DEBUG", "logging.json=true", "image.tag=dev", "nodeSelector.disk=ssd",
                 "jobDefaults.image=registry.example/job:1", "jobDefaults.maxResultsBytes=100000");
+    }
+
+    /** Pod users >= 10000 by default, overridable; the operator's NetworkPolicy admits only its HTTP port. */
+    @Test
+    void defaultUsersAreHighAndNetworkPoliciesAreOnAndCanBeTurnedOff() throws Exception {
+        var docs = render();
+        var deployment = docs.stream().filter(d -> d.get("kind").asText().equals("Deployment")).findFirst().orElseThrow();
+        var pod = deployment.at("/spec/template/spec");
+        assertThat(pod.at("/securityContext/runAsUser").asLong()).isEqualTo(10000);
+        assertThat(pod.at("/securityContext/runAsGroup").asLong()).isEqualTo(10000);
+        String env = pod.at("/containers/0/env").toString();
+        assertThat(env).contains("{\"name\":\"PARALLEL_JOB_JOB_POD_USER\",\"value\":\"10000\"}")
+                .contains("{\"name\":\"PARALLEL_JOB_NETWORK_POLICIES\",\"value\":\"true\"}")
+                .contains("{\"name\":\"PARALLEL_JOB_MISSING_REFERENCE_TIMEOUT_SECONDS\",\"value\":\"600\"}");
+        var policies = docs.stream().filter(d -> d.get("kind").asText().equals("NetworkPolicy")).toList();
+        assertThat(policies).singleElement().satisfies(np -> {
+            assertThat(np.at("/metadata/namespace").asText()).isEqualTo("ops");
+            assertThat(np.at("/spec/podSelector/matchLabels")).isEqualTo(deployment.at("/spec/selector/matchLabels"));
+            assertThat(np.at("/spec/policyTypes").toString()).isEqualTo("[\"Ingress\"]");
+            assertThat(np.at("/spec/ingress").size()).isEqualTo(1);
+            assertThat(np.at("/spec/ingress/0/from").isMissingNode()).as("from anywhere: Prometheus, the kubelet").isTrue();
+            assertThat(np.at("/spec/ingress/0/ports").toString()).isEqualTo("[{\"port\":8080,\"protocol\":\"TCP\"}]");
+            assertThat(pod.at("/containers/0/ports").toString()).contains("\"containerPort\":8080");
+        });
+        var off = render("networkPolicies.enabled=false", "podSecurityContext.runAsUser=20000", "jobDefaults.podUser=30000");
+        assertThat(off).noneMatch(d -> d.get("kind").asText().equals("NetworkPolicy"));
+        var role = off.stream().filter(d -> d.get("kind").asText().equals("ClusterRole")).findFirst().orElseThrow();
+        assertThat(permissions(role)).noneMatch(p -> p.startsWith("networking.k8s.io"));
+        var offPod = off.stream().filter(d -> d.get("kind").asText().equals("Deployment")).findFirst().orElseThrow().at("/spec/template/spec");
+        assertThat(offPod.at("/securityContext/runAsUser").asLong()).isEqualTo(20000);
+        assertThat(offPod.at("/containers/0/env").toString()).contains("{\"name\":\"PARALLEL_JOB_JOB_POD_USER\",\"value\":\"30000\"}")
+                .contains("{\"name\":\"PARALLEL_JOB_NETWORK_POLICIES\",\"value\":\"false\"}");
     }
 
     @Test

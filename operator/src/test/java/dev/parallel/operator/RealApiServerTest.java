@@ -235,6 +235,47 @@ class RealApiServerTest {
         assertThat(r.getSpec().tasks.range.param).isEqualTo("value");
     }
 
+    /**
+     * The longest names and names with dots: every child the operator creates, and a pod of each Job as the Job
+     * controller makes it (host name {@code <job>-<index>}, the MPI subdomain), pass real validation.
+     */
+    @ParameterizedTest
+    @CsvSource({"253", "64", "dots", "digit"})
+    void childrenOfEveryValidNamePassRealValidation(String kind) throws Exception {
+        String name = switch (kind) {
+            case "dots" -> "pi.v2.run-1";
+            case "digit" -> "7" + "d".repeat(99);
+            default -> "l".repeat(Integer.parseInt(kind) - 1) + "1";
+        };
+        ParallelJob pj = create(name, "kernel: primes\ntasks: {items: [{from: 0, to: 10}, {from: 10, to: 20}]}\n");
+        ParallelJob mpi = create(name.replaceFirst("^.", "m"), "kernel: pi\nexecutor: mpi\nmpi: {workers: 2}\n"
+                + "tasks: {range: {start: 0, end: 4}}\n");
+        var plan = Planner.plan(pj, null);
+        var mpiPlan = Planner.plan(mpi, null);
+        client.resource(TasksConfigMap.build(plan)).create();
+        client.resource(dev.parallel.operator.gather.ResultsStore.empty(plan)).create();
+        var jobs = java.util.List.of(client.resource(WorkerJob.build(plan, Fixtures.SETTINGS)).create(),
+                client.resource(dev.parallel.operator.plan.MpiWorkers.job(mpiPlan, Fixtures.SETTINGS)).create());
+        client.resource(dev.parallel.operator.plan.MpiSshSecret.build(mpiPlan)).create();
+        client.resource(dev.parallel.operator.plan.MpiWorkers.service(mpiPlan)).create();
+        client.resource(WorkerJob.build(mpiPlan, Fixtures.SETTINGS)).create();
+        client.resource(dev.parallel.operator.plan.JobNetworkPolicy.build(plan)).create();
+        client.resource(dev.parallel.operator.plan.JobNetworkPolicy.build(mpiPlan)).create();
+        for (var job : jobs) {
+            var t = job.getSpec().getTemplate();
+            var pod = new io.fabric8.kubernetes.api.model.PodBuilder().withMetadata(t.getMetadata()).withSpec(t.getSpec())
+                    .editMetadata().withGenerateName(job.getMetadata().getName() + "-1-").withNamespace("ns1").endMetadata()
+                    .editSpec().withHostname(job.getMetadata().getName() + "-1").endSpec().build();
+            var created = client.resource(pod).create();
+            assertThat(ParallelJobReconciler.owningParallelJob(created)).singleElement()
+                    .satisfies(id -> assertThat(id.getName()).isIn(pj.getMetadata().getName(), mpi.getMetadata().getName()));
+        }
+        new dev.parallel.operator.events.EventRecorder(client).once(pj, "phase/Running",
+                dev.parallel.operator.events.EventReason.Running, "running");
+        assertThat(client.v1().events().inNamespace("ns1").list().getItems())
+                .anyMatch(e -> name.equals(e.getInvolvedObject().getName()));
+    }
+
     /** The status write as production makes it (server-side apply, forced) and as the mock-server tests do (JSON patch). */
     @ParameterizedTest
     @CsvSource({"true", "false"})

@@ -134,18 +134,83 @@ class ReconcilerMockServerTest {
     }
 
     @Test
-    void aMissingTasksConfigMapFailsWithAReasonNotACrashLoop() {
-        apply("mock-cm", "kernel: primes\ntasks: {configMapRef: {name: nowhere}}\n");
-        var s = reconcile("mock-cm").getStatus();
+    void aTasksConfigMapCreatedAfterTheParallelJobIsWaitedFor() {
+        apply("mock-cm", "kernel: primes\ntasks: {configMapRef: {name: later}}\n");
+        for (int pass = 0; pass < 2; pass++) { // the second pass (a requeue) announces nothing again
+            var s = reconcile("mock-cm").getStatus();
+            assertThat(s.phase).isEqualTo(Phase.Pending);
+            assertThat(s.conditions).filteredOn(c -> "Running".equals(c.getType())).singleElement().satisfies(c -> {
+                assertThat(c.getReason()).isEqualTo("TasksNotFound");
+                assertThat(c.getMessage()).startsWith("spec.tasks.configMapRef: ConfigMap later not found in namespace ns1; "
+                        + "waiting for it to be created (the ParallelJob fails if it is still missing at ");
+            });
+            assertThat(job("mock-cm")).isNull();
+            assertThat(client.v1().events().inNamespace("ns1").list().getItems())
+                    .filteredOn(e -> "mock-cm".equals(e.getInvolvedObject().getName())).singleElement()
+                    .satisfies(e -> {
+                        assertThat(e.getReason()).isEqualTo("TasksNotFound");
+                        assertThat(e.getType()).isEqualTo("Warning");
+                    });
+        }
+        // A ConfigMap without the key waits too, and says which keys it has (a typo is the likely cause).
+        client.configMaps().inNamespace("ns1").resource(new ConfigMapBuilder().withNewMetadata().withName("later").endMetadata()
+                .addToData("task.jsonl", "{\"from\": 1, \"to\": 5}\n").build()).create();
+        assertThat(reconcile("mock-cm").getStatus().conditions).anySatisfy(c -> assertThat(c.getMessage())
+                .startsWith("spec.tasks.configMapRef: ConfigMap later has no key tasks.jsonl (its keys: task.jsonl) in namespace ns1; waiting"));
+        client.configMaps().inNamespace("ns1").withName("later").edit(cm -> {
+            cm.getData().put("tasks.jsonl", "{\"from\": 1, \"to\": 5}\n");
+            return cm;
+        });
+        reconcile("mock-cm");
+        assertThat(job("mock-cm")).as("created once the ConfigMap is there").isNotNull();
+        assertThat(get("mock-cm").getStatus().phase).isEqualTo(Phase.Pending);
+        assertThat(get("mock-cm").getStatus().conditions).noneSatisfy(c -> assertThat(c.getReason()).isEqualTo("TasksNotFound"));
+    }
+
+    @Test
+    void aServiceAccountCreatedAfterTheParallelJobIsWaitedFor() {
+        apply("mock-sa", "kernel: pi\ntasks: {range: {start: 0, end: 2}}\nserviceAccountName: runner\n");
+        var s = reconcile("mock-sa").getStatus();
+        assertThat(s.phase).isEqualTo(Phase.Pending);
+        assertThat(s.conditions).filteredOn(c -> "Running".equals(c.getType())).singleElement().satisfies(c -> {
+            assertThat(c.getReason()).isEqualTo("ServiceAccountNotFound");
+            assertThat(c.getMessage()).startsWith("spec.serviceAccountName: ServiceAccount runner not found in namespace ns1; waiting");
+        });
+        assertThat(job("mock-sa")).isNull();
+        client.serviceAccounts().inNamespace("ns1").resource(new io.fabric8.kubernetes.api.model.ServiceAccountBuilder()
+                .withNewMetadata().withName("runner").endMetadata().build()).create();
+        reconcile("mock-sa");
+        assertThat(job("mock-sa")).isNotNull();
+        assertThat(client.v1().events().inNamespace("ns1").list().getItems())
+                .filteredOn(e -> "mock-sa".equals(e.getInvolvedObject().getName())).extracting(e -> e.getReason())
+                .containsExactlyInAnyOrder("ServiceAccountNotFound", "JobCreated");
+    }
+
+    @Test
+    void aTasksConfigMapStillMissingAfterTheTimeoutFailsTheParallelJob() {
+        var settings = new Fixtures.TestSettings(false, 0);
+        reconciler = new ParallelJobReconciler(client, settings, new OperatorMetrics(new SimpleMeterRegistry()));
+        apply("mock-cm-late", "kernel: primes\ntasks: {configMapRef: {name: never}}\n");
+        var s = reconcile("mock-cm-late").getStatus();
         assertThat(s.phase).isEqualTo(Phase.Failed);
         assertThat(s.conditions).singleElement().satisfies(c -> {
             assertThat(c.getReason()).isEqualTo("TasksNotFound");
-            assertThat(c.getMessage()).contains("ConfigMap nowhere not found");
+            assertThat(c.getMessage()).isEqualTo("spec.tasks.configMapRef: ConfigMap never not found in namespace ns1, still missing "
+                    + "0 s after the ParallelJob was created (the operator's missingReferenceTimeoutSeconds); create it, then delete "
+                    + "and re-create this ParallelJob");
         });
-        assertThat(job("mock-cm")).isNull();
-        assertThat(client.v1().events().inNamespace("ns1").list().getItems())
-                .filteredOn(e -> "mock-cm".equals(e.getInvolvedObject().getName())).singleElement()
-                .satisfies(e -> assertThat(e.getReason()).isEqualTo("TasksNotFound"));
+        assertThat(job("mock-cm-late")).isNull();
+    }
+
+    @Test
+    void theLookAgainBackoffGrowsAndNeverPassesTheDeadline() {
+        ParallelJob pj = Fixtures.spec().kernel("pi").range(0, 1).pj();
+        pj.getMetadata().setCreationTimestamp("2026-01-01T00:00:00Z");
+        java.time.Instant t0 = java.time.Instant.parse("2026-01-01T00:00:00Z"), deadline = t0.plusSeconds(600);
+        assertThat(ParallelJobReconciler.lookAgain(pj, t0.plusSeconds(1), deadline)).hasSeconds(2);
+        assertThat(ParallelJobReconciler.lookAgain(pj, t0.plusSeconds(40), deadline)).hasSeconds(10);
+        assertThat(ParallelJobReconciler.lookAgain(pj, t0.plusSeconds(300), deadline)).hasSeconds(15);
+        assertThat(ParallelJobReconciler.lookAgain(pj, t0.plusSeconds(595), deadline)).hasMillis(5500);
     }
 
     @Test

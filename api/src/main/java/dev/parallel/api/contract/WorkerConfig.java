@@ -39,7 +39,8 @@ public record WorkerConfig(
     /** The whole task list, addressable by index (a range or matrix decodes only what is asked for). */
     public dev.parallel.api.tasks.TaskList taskList() throws java.io.IOException {
         if (tasksFile != null) {
-            return dev.parallel.api.tasks.TaskList.ofJsonLines(java.nio.file.Files.newBufferedReader(java.nio.file.Path.of(tasksFile)), params);
+            return dev.parallel.api.tasks.TaskList.ofJsonLines(java.nio.file.Files.newBufferedReader(java.nio.file.Path.of(tasksFile)), params,
+                    "task file " + tasksFile);
         }
         return matrix != null ? dev.parallel.api.tasks.TaskList.ofMatrix(matrix, params)
                 : dev.parallel.api.tasks.TaskList.ofRange(range, params);

@@ -35,12 +35,18 @@ public final class SpecTasks {
      * needed for configMapRef sources.
      */
     public static TaskList taskList(ParallelJobSpec spec, String configMapText) throws IOException {
+        var ref = spec.tasks.configMapRef;
+        return taskList(spec, configMapText, ref == null ? "tasks ConfigMap" : "tasks ConfigMap " + ref.name + "/" + ref.keyOrDefault());
+    }
+
+    /** As above; {@code source} names where configMapText came from in errors (the local runner's tasks file). */
+    public static TaskList taskList(ParallelJobSpec spec, String configMapText, String source) throws IOException {
         ObjectNode shared = sharedParams(spec);
         TaskSource t = spec.tasks;
         if (t.items != null) return TaskList.ofItems(items(t), shared);
         if (t.range != null) return TaskList.ofRange(t.range, shared);
         if (t.matrix != null) return TaskList.ofMatrix(t.matrix, shared);
         if (configMapText == null) throw new IOException("spec.tasks.configMapRef: the ConfigMap's content is needed");
-        return TaskList.ofJsonLines(new StringReader(configMapText), shared);
+        return TaskList.ofJsonLines(new StringReader(configMapText), shared, source);
     }
 }

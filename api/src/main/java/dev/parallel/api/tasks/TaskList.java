@@ -67,6 +67,11 @@ public interface TaskList {
 
     /** Tasks as JSON lines (one object per line; blank lines and lines starting with # are skipped). */
     static TaskList ofJsonLines(Reader reader, ObjectNode shared) throws IOException {
+        return ofJsonLines(reader, shared, "task file");
+    }
+
+    /** As above; {@code source} names the file in errors ("tasks ConfigMap ns/name key", "tasks file f.jsonl"). */
+    static TaskList ofJsonLines(Reader reader, ObjectNode shared, String source) throws IOException {
         List<ObjectNode> items = new ArrayList<>();
         try (BufferedReader in = new BufferedReader(reader)) {
             String line;
@@ -77,18 +82,24 @@ public interface TaskList {
                 if (t.isEmpty() || t.startsWith("#")) continue;
                 JsonNode node;
                 try {
-                    node = Json.MAPPER.readTree(t);
+                    node = JSON_LINE.readValue(t);
                 } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                    throw new IOException("task line " + lineNo + " is not JSON: " + e.getOriginalMessage());
+                    var p = JsonLineProblem.of(e, line.length() - line.stripLeading().length());
+                    throw new IOException(source + " line " + lineNo + ", column " + p.column() + ": " + p.what());
                 }
                 if (!(node instanceof ObjectNode obj)) {
-                    throw new IOException("task line " + lineNo + " must be a JSON object of parameters");
+                    throw new IOException(source + " line " + lineNo + ": each line must be a JSON object of parameters "
+                            + "({\"name\": value, ...}), not " + (node.isArray() ? "an array" : "a " + node.getNodeType().name().toLowerCase()));
                 }
                 items.add(obj);
             }
         }
         return ofItems(items, shared);
     }
+
+    /** One JSON value per line: anything after it (a second object, a stray brace) is an error, not ignored. */
+    com.fasterxml.jackson.databind.ObjectReader JSON_LINE = Json.MAPPER.readerFor(JsonNode.class)
+            .with(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private static ObjectNode merged(ObjectNode shared, ObjectNode own) {
         ObjectNode params = Json.MAPPER.createObjectNode();

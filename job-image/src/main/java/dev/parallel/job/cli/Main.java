@@ -87,6 +87,9 @@ public final class Main implements Runnable {
                     System.out.printf("%s: %d/%d tasks succeeded, %d failed in %.3f s%n", name, outcome.ok(),
                             outcome.tasks(), outcome.failed(), outcome.nanos() / 1e9);
                 }
+            } catch (java.io.IOException e) { // a tasks file that is missing or not JSON lines: say so, no stack trace
+                System.err.println("error: " + (e instanceof java.nio.file.NoSuchFileException ? "no such file: " : "") + e.getMessage());
+                return 2;
             }
             JsonNode r = outcome.result();
             if (r != null) {

@@ -14,6 +14,7 @@ import dev.parallel.operator.kueue.Placement;
 import dev.parallel.operator.kueue.QueueGate;
 import dev.parallel.operator.kueue.WorkloadBuilder;
 import dev.parallel.operator.observe.Observed;
+import dev.parallel.operator.plan.JobNetworkPolicy;
 import dev.parallel.operator.plan.MpiSshSecret;
 import dev.parallel.operator.plan.MpiWorkers;
 import dev.parallel.operator.plan.Names;
@@ -94,6 +95,7 @@ public final class Deployer {
         if (job == null && waiting == null && !launcherHeld) {
             // The tasks ConfigMap is created (and read for leftovers) only until the Job exists: no informer holds it.
             if (plan.spec().tasks.items != null) createIfAbsent(TasksConfigMap.build(plan));
+            if (settings.networkPolicies() && !plan.mpi()) createOnce(JobNetworkPolicy.build(plan)); // MPI: with the workers
             try {
                 job = createIfAbsent(queued(WorkerJob.build(plan, settings), mainPodSet(plan), gate));
             } catch (KubernetesClientException e) {
@@ -153,6 +155,7 @@ public final class Deployer {
         if (workers != null) return workers;
         createOnce(MpiSshSecret.build(plan));
         createOnce(MpiWorkers.service(plan));
+        if (settings.networkPolicies()) createOnce(JobNetworkPolicy.build(plan));
         if (plan.spec().tasks.items != null) createIfAbsent(TasksConfigMap.build(plan));
         Job built = MpiWorkers.job(plan, settings);
         // spec.suspend holds the workers too (their sshd pods would otherwise sit on their resources).
@@ -272,7 +275,7 @@ public final class Deployer {
         return job;
     }
 
-    /** Created, never read (Secrets, Services): the operator holds no permission to read them. */
+    /** Created, never read (Secrets, Services, NetworkPolicies): the operator holds no permission to read them. */
     private void createOnce(HasMetadata object) {
         try {
             client.resource(object).create();

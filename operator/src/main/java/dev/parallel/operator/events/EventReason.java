@@ -19,7 +19,8 @@ public enum EventReason {
     /** executor cuda found no usable GPU and ran on CPU threads (gpu.fallback: cpu). */
     CpuFallback("Warning"),
     InvalidSpec("Warning"),
-    TasksNotFound("Warning");
+    TasksNotFound("Warning"),
+    ServiceAccountNotFound("Warning");
 
     public final String type;
 

@@ -69,7 +69,8 @@ public final class EventRecorder {
         }
     }
 
-    static Event event(ParallelJob pj, String key, EventReason reason, String message) {
+    /** The event as created (public for the name-length table tests). */
+    public static Event event(ParallelJob pj, String key, EventReason reason, String message) {
         String now = Instant.now().toString();
         var ns = pj.getMetadata().getNamespace();
         String name = pj.getMetadata().getName();

@@ -32,10 +32,10 @@ public record Plan(ParallelJob pj, long tasks, int parts, int parallelism, Strin
 
     public Map<String, String> labels(String component) { return Names.labels(pj, component); }
 
-    /** Name, namespace, our labels and the controller owner reference: every child's metadata. */
+    /** Name, namespace, our labels and annotations and the controller owner reference: every child's metadata. */
     public ObjectMeta metadata(String name, String component) {
         return new ObjectMetaBuilder().withName(name).withNamespace(namespace).withLabels(labels(component))
-                .withOwnerReferences(owner).build();
+                .withAnnotations(Names.annotations(pj)).withOwnerReferences(owner).build();
     }
 
     /** The ParallelJob as the controller owner of what the operator creates (the garbage collector's link). */

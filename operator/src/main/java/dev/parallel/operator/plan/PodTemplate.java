@@ -70,7 +70,7 @@ public final class PodTemplate {
         return new PodTemplateSpecBuilder()
                 .withNewMetadata()
                     .withLabels(podLabels(plan, plan.labels(component)))
-                    .withAnnotations(s.podAnnotations)
+                    .withAnnotations(podAnnotations(plan))
                 .endMetadata()
                 .withNewSpec()
                     .withRestartPolicy("Never")
@@ -97,6 +97,14 @@ public final class PodTemplate {
         if (plan.spec().podLabels != null) podLabels.putAll(plan.spec().podLabels);
         podLabels.putAll(labels);
         return podLabels;
+    }
+
+    /** The user's spec.podAnnotations plus ours (the full ParallelJob name: the operator maps pods back by it). */
+    static Map<String, String> podAnnotations(Plan plan) {
+        Map<String, String> a = new LinkedHashMap<>();
+        if (plan.spec().podAnnotations != null) a.putAll(plan.spec().podAnnotations);
+        a.putAll(Names.annotations(plan.pj()));
+        return a;
     }
 
     /** The restricted Pod Security profile, for every pod the operator creates. */

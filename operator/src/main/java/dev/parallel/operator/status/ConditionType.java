@@ -19,6 +19,8 @@ public enum ConditionType {
     public enum Reason {
         // validate: the ParallelJob cannot run as written
         InvalidSpec, TasksNotFound, InvalidTasks,
+        // validate: a referenced object is missing (yet): Pending until missingReferenceTimeoutSeconds, then Failed
+        ServiceAccountNotFound,
         // deploy: a child could not be created or did not come up, or the launcher waits
         JobRejected, MpiWorkersFailed, MpiWorkersNotReady, WaitingForMpiWorkers, RemovingLeftovers,
         // status: the phase decision

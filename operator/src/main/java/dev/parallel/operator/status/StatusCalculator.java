@@ -80,6 +80,17 @@ public final class StatusCalculator {
         return s;
     }
 
+    /** No plan yet: a referenced object is missing ({@code waiting} names it); Pending, nothing counted. */
+    public static ParallelJobStatus pending(ParallelJob pj, ParallelJobStatus previous, Instant now, PhaseDecision.Waiting waiting) {
+        ParallelJobStatus s = new ParallelJobStatus();
+        s.phase = Phase.Pending;
+        s.observedGeneration = pj.getMetadata().getGeneration();
+        Conditions c = new Conditions(previous == null ? null : previous.conditions, now, s.observedGeneration);
+        phaseConditions(c, new PhaseDecision(Phase.Pending, waiting.reason(), waiting.message()), "no");
+        s.conditions = c.list();
+        return s;
+    }
+
     /** The four phase conditions: the phase's own True with the decision's reason, the others False. */
     private static void phaseConditions(Conditions c, PhaseDecision d, String progress) {
         Phase p = d.phase();

@@ -238,6 +238,45 @@ class RealApiServerTest {
         assertThat(r.getSpec().tasks.range.param).isEqualTo("value");
     }
 
+    /**
+     * spec.template: every kept field is stored as written (the generated schema prunes nothing of it), and the
+     * Jobs built from it (worker, user image, MPI workers and launcher) pass the real Job validation.
+     */
+    @Test
+    void aFullTemplateIsStoredAndItsJobsPassRealValidation() throws Exception {
+        ParallelJob pj = create("template", "kernel: pi\ntasks: {range: {start: 0, end: 4}}\ntemplate: " + PodTemplateTest.TEMPLATE);
+        com.fasterxml.jackson.databind.JsonNode stored = dev.parallel.api.contract.Json.MAPPER.valueToTree(pj.getSpec().template);
+        com.fasterxml.jackson.databind.JsonNode written = dev.parallel.api.contract.Json.MAPPER.valueToTree(
+                PodTemplateTest.KERNEL.spec().template);
+        assertThat(stored).isEqualTo(written);
+        var job = client.resource(WorkerJob.build(Planner.plan(pj, null), Fixtures.SETTINGS)).create();
+        assertThat(job.getSpec().getTemplate().getSpec().getPriorityClassName()).isEqualTo("high");
+        ParallelJob user = create("template-image", "command: cat /data/x\nimage: docker.io/library/busybox:1.36\n"
+                + "tasks: {range: {start: 0, end: 4}}\ntemplate: " + PodTemplateTest.TEMPLATE);
+        client.resource(WorkerJob.build(Planner.plan(user, null), Fixtures.SETTINGS)).create();
+        ParallelJob mpi = create("template-mpi", "kernel: pi\nexecutor: mpi\nmpi: {workers: 2}\ntasks: {range: {start: 0, end: 4}}\n"
+                + "template: " + PodTemplateTest.TEMPLATE);
+        var plan = Planner.plan(mpi, null);
+        client.resource(dev.parallel.operator.plan.MpiWorkers.job(plan, Fixtures.SETTINGS)).create();
+        client.resource(WorkerJob.build(plan, Fixtures.SETTINGS)).create();
+    }
+
+    /** Over CEL's cost budget, so the API server accepts these; the operator's validation refuses each, naming the field. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            two task entries | {spec: {containers: [{name: task}, {name: task}]}} | spec.template.spec.containers: at most one container named task
+            our container name | {spec: {containers: [{name: launcher, image: x}]}} | spec.template.spec.containers[0].name: 'launcher' is one of the operator's containers
+            our volume name | {spec: {volumes: [{name: ssh, emptyDir: {}}]}} | spec.template.spec.volumes[0].name: 'ssh' is one of the operator's volumes
+            contract env | {spec: {containers: [{name: task, env: [{name: PJ_COMMAND, value: x}]}]}} | spec.template.spec.containers[task].env[0].name: PJ_COMMAND
+            """)
+    void whatCelCannotAffordTheOperatorRefuses(String name, String template, String message) {
+        ParallelJob pj = create(name.replace(' ', '-'), "command: echo\ntasks: {range: {start: 0, end: 2}}\ntemplate: " + template);
+        var result = new dev.parallel.operator.validate.Validation(client).validate(pj);
+        assertThat(result.failure()).isNotNull();
+        assertThat(result.failure().reason()).isEqualTo("InvalidSpec");
+        assertThat(result.failure().message()).contains(message);
+    }
+
     /** The status write as production makes it (server-side apply, forced) and as the mock-server tests do (JSON patch). */
     @ParameterizedTest
     @CsvSource({"true", "false"})

@@ -38,7 +38,12 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: [""]
   resources: [secrets, services]
   verbs: [create, delete]
-- apiGroups: ["", events.k8s.io]
+- apiGroups: [events.k8s.io]
   resources: [events]
   verbs: [create, patch]
+# list: the Job controller's FailedCreate events say why a Job has no pods (Pod Security admission,
+# quota); the ParallelJob's condition carries that message (operator/.../deploy/PodCreation).
+- apiGroups: [""]
+  resources: [events]
+  verbs: [create, patch, list]
 {{- end }}

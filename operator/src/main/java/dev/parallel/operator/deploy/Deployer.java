@@ -66,7 +66,9 @@ public final class Deployer {
         Job job = seen.mainJob();
         PhaseDecision.Waiting waiting = null;
         if (job == null && plan.mpi()) {
-            MpiGate gate = new MpiGate(plan, workers(plan, seen, events), seen.workerPods());
+            Job workers = workers(plan, seen, events);
+            MpiGate gate = new MpiGate(plan, workers, seen.workerPods(),
+                    PodCreation.noPods(workers, seen.workerPods()) ? PodCreation.refusal(client, workers) : null);
             Failure failed = gate.failure(Instant.now());
             if (failed != null) {
                 stopMpiWorkers(plan, List.of(gate.workers()), events);
@@ -74,7 +76,9 @@ public final class Deployer {
             }
             if (!gate.allReady()) waiting = new PhaseDecision.Waiting(Reason.WaitingForMpiWorkers.name(), gate.waitingMessage());
         }
+        boolean created = false;
         if (job == null && waiting == null) {
+            created = true;
             // The tasks ConfigMap is created (and read for leftovers) only until the Job exists: no informer holds it.
             if (plan.spec().tasks.items != null) createIfAbsent(TasksConfigMap.build(plan));
             try {
@@ -89,6 +93,15 @@ public final class Deployer {
             announceCreated(plan, job, events);
         }
         if (job != null) job = syncSuspend(plan, job, seen.previous(), events);
+        // Pods refused by admission (Pod Security, quota): the Job only retries; the ParallelJob says why.
+        if (job != null && !created && waiting == null && PodCreation.noPods(job, seen.partPods())) {
+            String refused = PodCreation.refusal(client, job);
+            if (refused != null) {
+                waiting = new PhaseDecision.Waiting(Reason.PodsRejected.name(), "the API server refuses the pods of Job "
+                        + job.getMetadata().getName() + " (the Job controller keeps trying): " + refused);
+                events.once(Reason.PodsRejected.name(), EventReason.PodsRejected, waiting.message());
+            }
+        }
         return new Deployed(job, results, waiting, null, null);
     }
 
@@ -200,7 +213,7 @@ public final class Deployer {
     }
 
     /** The MPI gate: the launcher waits until every worker is Ready, for at most workersReadyTimeout. */
-    private record MpiGate(Plan plan, Job workers, List<io.fabric8.kubernetes.api.model.Pod> workerPods) {
+    private record MpiGate(Plan plan, Job workers, List<io.fabric8.kubernetes.api.model.Pod> workerPods, String refused) {
         boolean allReady() { return MpiWorkers.ready(workerPods) >= plan.spec().mpi.workers; }
 
         /** The workers Job failed, or they were not all Ready in time: the run fails. */
@@ -219,7 +232,8 @@ public final class Deployer {
         String waitingMessage() {
             return MpiWorkers.ready(workerPods) + " of " + plan.spec().mpi.workers + " MPI workers Ready (timeout "
                     + plan.spec().mpi.workersReadyTimeoutOrDefault() + " s); not Ready: "
-                    + MpiWorkers.notReady(plan.pj(), workerPods);
+                    + MpiWorkers.notReady(plan.pj(), workerPods)
+                    + (refused == null ? "" : "; the API server refuses the worker pods: " + refused);
         }
     }
 }

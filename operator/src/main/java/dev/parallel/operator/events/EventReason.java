@@ -14,7 +14,9 @@ public enum EventReason {
     /** executor cuda found no usable GPU and ran on CPU threads (gpu.fallback: cpu). */
     CpuFallback("Warning"),
     InvalidSpec("Warning"),
-    TasksNotFound("Warning");
+    TasksNotFound("Warning"),
+    /** The API server refuses the Job's pods (Pod Security admission, quota): its message. */
+    PodsRejected("Warning");
 
     public final String type;
 

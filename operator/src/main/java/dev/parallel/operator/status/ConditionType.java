@@ -21,7 +21,7 @@ public enum ConditionType {
         JobRejected, MpiWorkersFailed, MpiWorkersNotReady, WaitingForMpiWorkers, RemovingLeftovers,
         // status: the phase decision
         GpuUnavailable, TasksFailed, AllTasksFinished, JobFailed, SuspendedBySpec, SuspendedByQueue, Creating,
-        PodsRunning, Unschedulable, PodsPending,
+        PodsRunning, Unschedulable, PodsPending, PodsRejected,
         // the False side of the phase conditions
         NotSuspended, NotComplete, NotFailed,
         // ResultsTruncated

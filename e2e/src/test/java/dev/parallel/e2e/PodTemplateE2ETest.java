@@ -140,6 +140,18 @@ class PodTemplateE2ETest {
         assertThat(volumes.out()).contains("claimName");
     }
 
+    /** The CRD with the template's schema: client-side apply's annotation fits (256 KiB), and server-side apply. */
+    @Test
+    void theCrdAppliesClientSideAndServerSide() {
+        String crd = Cluster.ROOT.resolve("crds/paralleljobs.parallel.dev-v1.yml").toString();
+        for (List<String> how : List.of(List.of("apply", "--dry-run=server", "-f", crd),
+                List.of("apply", "--server-side", "--force-conflicts", "--dry-run=server", "-f", crd))) {
+            var r = Cluster.kubectl(how.toArray(String[]::new));
+            assertThat(r.code()).as("kubectl %s: %s", how, r.err()).isZero();
+            assertThat(r.out()).contains("paralleljobs.parallel.dev");
+        }
+    }
+
     /** Loosened defaults get what the namespace allows; in a restricted one, a clear refusal with its message. */
     @Test
     void aTemplateTheNamespaceRefusesSaysSoInTheStatus() throws Exception {

@@ -261,6 +261,25 @@ class RealApiServerTest {
         client.resource(WorkerJob.build(plan, Fixtures.SETTINGS)).create();
     }
 
+    /** PodsRejected reads the Job's FailedCreate events by field selector: the API server supports those fields. */
+    @Test
+    void theJobsFailedCreateEventIsFoundByItsUid() throws Exception {
+        ParallelJob pj = create("rejected", "kernel: pi\ntasks: {range: {start: 0, end: 2}}\n");
+        var job = client.resource(WorkerJob.build(Planner.plan(pj, null), Fixtures.SETTINGS)).create();
+        assertThat(dev.parallel.operator.deploy.PodCreation.refusal(client, job)).as("no event yet").isNull();
+        for (String[] e : new String[][] {{"Normal", "SuccessfulCreate", "created pod"},
+                {"Warning", "FailedCreate", "Error creating: pods \"rejected-0\" is forbidden: violates PodSecurity"}}) {
+            client.v1().events().inNamespace("ns1").resource(new io.fabric8.kubernetes.api.model.EventBuilder()
+                    .withNewMetadata().withGenerateName("rejected.").endMetadata()
+                    .withNewInvolvedObject().withKind("Job").withApiVersion("batch/v1").withName(job.getMetadata().getName())
+                        .withNamespace("ns1").withUid(job.getMetadata().getUid()).endInvolvedObject()
+                    .withType(e[0]).withReason(e[1]).withMessage(e[2]).withLastTimestamp(java.time.Instant.now().toString())
+                    .build()).create();
+        }
+        assertThat(dev.parallel.operator.deploy.PodCreation.refusal(client, job))
+                .isEqualTo("Error creating: pods \"rejected-0\" is forbidden: violates PodSecurity");
+    }
+
     /** Over CEL's cost budget, so the API server accepts these; the operator's validation refuses each, naming the field. */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """

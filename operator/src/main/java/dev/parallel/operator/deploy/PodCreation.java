@@ -39,7 +39,7 @@ public final class PodCreation {
     }
 
     /** The API server's message of the newest FailedCreate event on {@code job}, or null. */
-    static String refusal(KubernetesClient client, Job job) {
+    public static String refusal(KubernetesClient client, Job job) {
         try {
             var events = client.v1().events().inNamespace(job.getMetadata().getNamespace())
                     .withField("involvedObject.uid", job.getMetadata().getUid())

@@ -42,9 +42,14 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: [""]
   resources: [secrets, services]
   verbs: [create, delete]
-- apiGroups: ["", events.k8s.io]
+- apiGroups: [events.k8s.io]
   resources: [events]
   verbs: [create, patch]
+# list: the Job controller's FailedCreate events say why a Job has no pods (Pod Security admission,
+# quota); the ParallelJob's condition carries that message (operator/.../deploy/PodCreation).
+- apiGroups: [""]
+  resources: [events]
+  verbs: [create, patch, list]
 {{- if .Values.kueue.enabled }}
 # kueue.enabled: each queued ParallelJob's Workload (delete: a deleted namesake's leftover), its status
 # (cleared after an eviction, Finished at the end), and a re-admitted Job's status.startTime (cleared so

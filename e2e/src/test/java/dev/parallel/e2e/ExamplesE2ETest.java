@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * manifest alone (bench/omp.c for the kernels, /bin/sh for commands: nothing of the job image or the operator);
  * events and printer columns as documented; deletion leaves no Job, pod or ConfigMap behind. sweep.yaml (an
  * argmin over a matrix) is SweepE2ETest's, against its own reference; mpi-command.yaml (a user's MPI program, whose
- * results name the worker pods) is MpiCommandE2ETest's; large/ is not run.
+ * results name the worker pods) is MpiCommandE2ETest's; template-pvc.yaml is PodTemplateE2ETest's; large/ is not run.
  */
 @ExtendWith(ParallelJobExtension.class)
 class ExamplesE2ETest {
@@ -37,10 +37,12 @@ class ExamplesE2ETest {
     @BeforeAll
     static void namespace(TestNamespace ns) { NS = ns.name(); }
 
+    /** Examples another class runs: SweepE2ETest's sweep, PodTemplateE2ETest's template (it needs data on a PVC). */
+    static final List<String> OWN_TESTS = List.of("sweep.yaml", "template-pvc.yaml", "mpi-command.yaml");
+
     static Stream<Path> examples() throws Exception {
         return Files.list(Cluster.ROOT.resolve("k8s-examples"))
-                .filter(p -> p.toString().endsWith(".yaml") && !p.getFileName().toString().equals("sweep.yaml")
-                        && !p.getFileName().toString().equals("mpi-command.yaml")).sorted();
+                .filter(p -> p.toString().endsWith(".yaml") && !OWN_TESTS.contains(p.getFileName().toString())).sorted();
     }
 
     @ParameterizedTest(name = "{0}")

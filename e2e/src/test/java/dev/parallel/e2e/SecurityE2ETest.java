@@ -23,6 +23,7 @@ class SecurityE2ETest {
             "create, configmaps, yes",
             "update, configmaps, yes",
             "create, events, yes",
+            "list, events, yes", // why a Job has no pods: its FailedCreate events (PodCreation)
             "delete, paralleljobs.parallel.dev, no",
             "update, paralleljobs.parallel.dev, no",
             "delete, jobs.batch, yes", // leftovers of a deleted namesake (ParallelJobReconciler.removeLeftovers)

@@ -153,8 +153,10 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
         announce(seen.previous(), status, events);
         write(pj, status, writer, events, true);
         if (status.phase.isTerminal()) finishWorkload(pj, seen, status);
-        // Waiting for MPI workers: look again even if no pod changes, so the Ready timeout fires.
-        return d.waiting() != null ? UpdateControl.<ParallelJob>noUpdate().rescheduleAfter(Duration.ofSeconds(5))
+        // Waiting for MPI workers: look again even if no pod changes, so the Ready timeout fires. A Job without
+        // pods: look again for why (a refused pod changes nothing the informers see).
+        return d.waiting() != null || dev.parallel.operator.deploy.PodCreation.awaitingPods(seen)
+                ? UpdateControl.<ParallelJob>noUpdate().rescheduleAfter(Duration.ofSeconds(5))
                 : UpdateControl.noUpdate();
     }
 

@@ -23,7 +23,7 @@ class HelmChartTest {
     /** Every permission the operator has: group/resource: verbs. Anything else is a review finding. */
     static final List<String> EXPECTED = List.of(
             "/configmaps: create,delete,get,list,update,watch",
-            "/events: create,patch",
+            "/events: create,list,patch",
             "/pods/log: get",
             "/pods: get,list,watch",
             "/secrets: create,delete",

@@ -68,6 +68,8 @@ class PhaseDecisionTest {
                 Arguments.of("nothing yet", Seen.seen(), Phase.Pending, "PodsPending"),
                 Arguments.of("no Job yet", Seen.seen().noJob(), Phase.Pending, "Creating"),
                 Arguments.of("held back", Seen.seen().noJob().waiting("WaitingForMpiWorkers"), Phase.Pending, "WaitingForMpiWorkers"),
+                Arguments.of("pods refused", Seen.seen().waiting("PodsRejected"), Phase.Pending, "PodsRejected"),
+                Arguments.of("pods refused, then some ran", Seen.seen().waiting("PodsRejected").running(0), Phase.Running, "PodsRunning"),
                 Arguments.of("no node fits", Seen.seen().unschedulable("0/1 nodes"), Phase.Pending, "Unschedulable"),
                 Arguments.of("a pod runs", Seen.seen().running(0), Phase.Running, "PodsRunning"),
                 Arguments.of("a part finished", Seen.seen().part(0, 0), Phase.Running, "PodsRunning"),

@@ -143,6 +143,21 @@ class RealApiServerTest {
             cuda with a command | command: ./gpu-app\\nexecutor: cuda\\ngpu: {count: 1}\\ntasks: {range: {start: 0, end: 3}} | for your own GPU program use spec.command with spec.image and spec.gpu
             gpu unknown fallback | kernel: pi\\nexecutor: cuda\\ngpu: {count: 1, fallback: gpu}\\ntasks: {range: {start: 0, end: 3}} | spec.gpu.fallback: Unsupported value: "gpu"
             mpi unknown implementation | kernel: pi\\nexecutor: mpi\\nmpi: {workers: 1, implementation: mpich}\\ntasks: {range: {start: 0, end: 3}} | spec.mpi.implementation: Unsupported value: "mpich"
+            template and nodeSelector | command: echo\\ntasks: {range: {start: 0, end: 3}}\\nnodeSelector: {a: b}\\ntemplate: {spec: {nodeSelector: {a: b}}} | set nodeSelector in spec.nodeSelector or spec.template.spec.nodeSelector, not both
+            template and tolerations | command: echo\\ntasks: {range: {start: 0, end: 3}}\\ntolerations: [{key: a, operator: Exists}]\\ntemplate: {spec: {tolerations: [{key: b, operator: Exists}]}} | set tolerations in spec.tolerations or spec.template.spec.tolerations, not both
+            template and affinity | command: echo\\ntasks: {range: {start: 0, end: 3}}\\naffinity: {nodeAffinity: {}}\\ntemplate: {spec: {affinity: {podAffinity: {}}}} | set affinity in spec.affinity or spec.template.spec.affinity, not both
+            template and serviceAccountName | command: echo\\ntasks: {range: {start: 0, end: 3}}\\nserviceAccountName: a\\ntemplate: {spec: {serviceAccountName: b}} | set serviceAccountName in spec.serviceAccountName or spec.template.spec.serviceAccountName, not both
+            template and imagePullSecrets | command: echo\\ntasks: {range: {start: 0, end: 3}}\\nimagePullSecrets: [{name: a}]\\ntemplate: {spec: {imagePullSecrets: [{name: b}]}} | set imagePullSecrets in spec.imagePullSecrets or spec.template.spec.imagePullSecrets, not both
+            template and gpu runtimeClassName | kernel: pi\\ntasks: {range: {start: 0, end: 3}}\\ngpu: {count: 1, runtimeClassName: nvidia}\\ntemplate: {spec: {runtimeClassName: kata}} | set runtimeClassName in spec.gpu.runtimeClassName or spec.template.spec.runtimeClassName, not both
+            template and resources | command: echo\\ntasks: {range: {start: 0, end: 3}}\\nresources: {requests: {cpu: "1"}}\\ntemplate: {spec: {containers: [{name: task, resources: {requests: {cpu: "2"}}}]}} | set resources in spec.resources or spec.template.spec.containers[task].resources, not both
+            template and env | command: echo\\ntasks: {range: {start: 0, end: 3}}\\nenv: [{name: A, value: "1"}]\\ntemplate: {spec: {containers: [{name: task, env: [{name: B, value: "2"}]}]}} | set env in spec.env or spec.template.spec.containers[task].env, not both
+            template and podLabels | command: echo\\ntasks: {range: {start: 0, end: 3}}\\npodLabels: {team: a}\\ntemplate: {metadata: {labels: {team: b}}} | set each label in spec.podLabels or spec.template.metadata.labels, not both
+            template and podAnnotations | command: echo\\ntasks: {range: {start: 0, end: 3}}\\npodAnnotations: {team: a}\\ntemplate: {metadata: {annotations: {team: b}}} | set each annotation in spec.podAnnotations or spec.template.metadata.annotations, not both
+            template restartPolicy | command: echo\\ntasks: {range: {start: 0, end: 3}}\\ntemplate: {spec: {restartPolicy: OnFailure}} | spec.template.spec.restartPolicy: the operator sets Never
+            template task image | command: echo\\ntasks: {range: {start: 0, end: 3}}\\ntemplate: {spec: {containers: [{name: task, image: alpine}]}} | spec.template.spec.containers[task].image: the task container's image is spec.image
+            template task command | command: echo\\ntasks: {range: {start: 0, end: 3}}\\ntemplate: {spec: {containers: [{name: task, command: [sh]}]}} | spec.template.spec.containers[task].command and args are the operator's
+            template task args | command: echo\\ntasks: {range: {start: 0, end: 3}}\\ntemplate: {spec: {containers: [{name: task, args: [x]}]}} | spec.template.spec.containers[task].command and args are the operator's
+            spec.env contract env | command: echo\\ntasks: {range: {start: 0, end: 3}}\\nenv: [{name: TASK_ID, value: "9"}] | spec.env: PJ_*, TASK_ID, TASK_INDEX, TASK_PARAM_* and JOB_COMPLETION_INDEX are the env vars
             """)
     void celAndSchemaRulesRejectBadSpecsWithTheirMessage(String name, String spec, String message) {
         String yaml = spec.replace("\\n", "\n");
@@ -274,6 +289,64 @@ class RealApiServerTest {
                 dev.parallel.operator.events.EventReason.Running, "running");
         assertThat(client.v1().events().inNamespace("ns1").list().getItems())
                 .anyMatch(e -> name.equals(e.getInvolvedObject().getName()));
+    }
+
+    /**
+     * spec.template: every kept field is stored as written (the generated schema prunes nothing of it), and the
+     * Jobs built from it (worker, user image, MPI workers and launcher) pass the real Job validation.
+     */
+    @Test
+    void aFullTemplateIsStoredAndItsJobsPassRealValidation() throws Exception {
+        ParallelJob pj = create("template", "kernel: pi\ntasks: {range: {start: 0, end: 4}}\ntemplate: " + PodTemplateTest.TEMPLATE);
+        com.fasterxml.jackson.databind.JsonNode stored = dev.parallel.api.contract.Json.MAPPER.valueToTree(pj.getSpec().template);
+        com.fasterxml.jackson.databind.JsonNode written = dev.parallel.api.contract.Json.MAPPER.valueToTree(
+                PodTemplateTest.KERNEL.spec().template);
+        assertThat(stored).isEqualTo(written);
+        var job = client.resource(WorkerJob.build(Planner.plan(pj, null), Fixtures.SETTINGS)).create();
+        assertThat(job.getSpec().getTemplate().getSpec().getPriorityClassName()).isEqualTo("high");
+        ParallelJob user = create("template-image", "command: cat /data/x\nimage: docker.io/library/busybox:1.36\n"
+                + "tasks: {range: {start: 0, end: 4}}\ntemplate: " + PodTemplateTest.TEMPLATE);
+        client.resource(WorkerJob.build(Planner.plan(user, null), Fixtures.SETTINGS)).create();
+        ParallelJob mpi = create("template-mpi", "kernel: pi\nexecutor: mpi\nmpi: {workers: 2}\ntasks: {range: {start: 0, end: 4}}\n"
+                + "template: " + PodTemplateTest.TEMPLATE);
+        var plan = Planner.plan(mpi, null);
+        client.resource(dev.parallel.operator.plan.MpiWorkers.job(plan, Fixtures.SETTINGS)).create();
+        client.resource(WorkerJob.build(plan, Fixtures.SETTINGS)).create();
+    }
+
+    /** PodsRejected reads the Job's FailedCreate events by field selector: the API server supports those fields. */
+    @Test
+    void theJobsFailedCreateEventIsFoundByItsUid() throws Exception {
+        ParallelJob pj = create("rejected", "kernel: pi\ntasks: {range: {start: 0, end: 2}}\n");
+        var job = client.resource(WorkerJob.build(Planner.plan(pj, null), Fixtures.SETTINGS)).create();
+        assertThat(dev.parallel.operator.deploy.PodCreation.refusal(client, job)).as("no event yet").isNull();
+        for (String[] e : new String[][] {{"Normal", "SuccessfulCreate", "created pod"},
+                {"Warning", "FailedCreate", "Error creating: pods \"rejected-0\" is forbidden: violates PodSecurity"}}) {
+            client.v1().events().inNamespace("ns1").resource(new io.fabric8.kubernetes.api.model.EventBuilder()
+                    .withNewMetadata().withGenerateName("rejected.").endMetadata()
+                    .withNewInvolvedObject().withKind("Job").withApiVersion("batch/v1").withName(job.getMetadata().getName())
+                        .withNamespace("ns1").withUid(job.getMetadata().getUid()).endInvolvedObject()
+                    .withType(e[0]).withReason(e[1]).withMessage(e[2]).withLastTimestamp(java.time.Instant.now().toString())
+                    .build()).create();
+        }
+        assertThat(dev.parallel.operator.deploy.PodCreation.refusal(client, job))
+                .isEqualTo("Error creating: pods \"rejected-0\" is forbidden: violates PodSecurity");
+    }
+
+    /** Over CEL's cost budget, so the API server accepts these; the operator's validation refuses each, naming the field. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            two task entries | {spec: {containers: [{name: task}, {name: task}]}} | spec.template.spec.containers: at most one container named task
+            our container name | {spec: {containers: [{name: launcher, image: x}]}} | spec.template.spec.containers[0].name: 'launcher' is one of the operator's containers
+            our volume name | {spec: {volumes: [{name: ssh, emptyDir: {}}]}} | spec.template.spec.volumes[0].name: 'ssh' is one of the operator's volumes
+            contract env | {spec: {containers: [{name: task, env: [{name: PJ_COMMAND, value: x}]}]}} | spec.template.spec.containers[task].env[0].name: PJ_COMMAND
+            """)
+    void whatCelCannotAffordTheOperatorRefuses(String name, String template, String message) {
+        ParallelJob pj = create(name.replace(' ', '-'), "command: echo\ntasks: {range: {start: 0, end: 2}}\ntemplate: " + template);
+        var result = new dev.parallel.operator.validate.Validation(client, java.time.Duration.ofMinutes(10)).validate(pj);
+        assertThat(result.failure()).isNotNull();
+        assertThat(result.failure().reason()).isEqualTo("InvalidSpec");
+        assertThat(result.failure().message()).contains(message);
     }
 
     /** The status write as production makes it (server-side apply, forced) and as the mock-server tests do (JSON patch). */

@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.api.model.Affinity;
 import io.fabric8.kubernetes.api.model.AnyType;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.LocalObjectReference;
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.Toleration;
 import java.util.List;
@@ -42,6 +43,44 @@ import java.util.Map;
         + "|| self.reduction.groupBy.all(g, self.tasks.matrix.axes.exists(a, a.param == g))",
         message = "spec.reduction.groupBy: name params of spec.tasks.matrix.axes")
 @ValidationRule(value = "self.tasks == oldSelf.tasks", message = "spec.tasks is immutable: create a new ParallelJob to run other tasks")
+// spec.template: a shortcut field and its template twin, never both (which would win is not obvious).
+@ValidationRule(value = "!(has(self.nodeSelector) && " + PodTemplateRules.HAS_SPEC + " && has(self.template.spec.nodeSelector))",
+        message = "set nodeSelector in spec.nodeSelector or spec.template.spec.nodeSelector, not both")
+@ValidationRule(value = "!(has(self.tolerations) && " + PodTemplateRules.HAS_SPEC + " && has(self.template.spec.tolerations))",
+        message = "set tolerations in spec.tolerations or spec.template.spec.tolerations, not both")
+@ValidationRule(value = "!(has(self.affinity) && " + PodTemplateRules.HAS_SPEC + " && has(self.template.spec.affinity))",
+        message = "set affinity in spec.affinity or spec.template.spec.affinity, not both")
+@ValidationRule(value = "!(has(self.serviceAccountName) && " + PodTemplateRules.HAS_SPEC
+        + " && (has(self.template.spec.serviceAccountName) || has(self.template.spec.serviceAccount)))",
+        message = "set serviceAccountName in spec.serviceAccountName or spec.template.spec.serviceAccountName, not both")
+@ValidationRule(value = "!(has(self.imagePullSecrets) && " + PodTemplateRules.HAS_SPEC + " && has(self.template.spec.imagePullSecrets))",
+        message = "set imagePullSecrets in spec.imagePullSecrets or spec.template.spec.imagePullSecrets, not both")
+@ValidationRule(value = "!(has(self.gpu) && has(self.gpu.runtimeClassName) && " + PodTemplateRules.HAS_SPEC
+        + " && has(self.template.spec.runtimeClassName))",
+        message = "set runtimeClassName in spec.gpu.runtimeClassName or spec.template.spec.runtimeClassName, not both")
+@ValidationRule(value = "!(has(self.resources) && " + PodTemplateRules.TASK_HAS + "resources)))",
+        message = "set resources in spec.resources or spec.template.spec.containers[task].resources, not both")
+@ValidationRule(value = "!(has(self.env) && " + PodTemplateRules.TASK_HAS + "env)))",
+        message = "set env in spec.env or spec.template.spec.containers[task].env, not both")
+@ValidationRule(value = "!(has(self.podLabels) && " + PodTemplateRules.HAS_META + " && has(self.template.metadata.labels) "
+        + "&& self.podLabels.exists(k, k in self.template.metadata.labels))",
+        message = "set each label in spec.podLabels or spec.template.metadata.labels, not both")
+@ValidationRule(value = "!(has(self.podAnnotations) && " + PodTemplateRules.HAS_META + " && has(self.template.metadata.annotations) "
+        + "&& self.podAnnotations.exists(k, k in self.template.metadata.annotations))",
+        message = "set each annotation in spec.podAnnotations or spec.template.metadata.annotations, not both")
+// spec.template: what the operator owns in the pods (the contract), as far as the CEL cost budget goes.
+@ValidationRule(value = "!(" + PodTemplateRules.HAS_SPEC + " && has(self.template.spec.restartPolicy) "
+        + "&& self.template.spec.restartPolicy != 'Never')",
+        message = "spec.template.spec.restartPolicy: the operator sets Never (a failed pod is retried per spec.retriesPerTask); remove it")
+@ValidationRule(value = "!(" + PodTemplateRules.TASK_HAS + "image)))",
+        message = "spec.template.spec.containers[task].image: the task container's image is spec.image (default the "
+                + "operator's job image); set spec.image instead")
+@ValidationRule(value = "!(" + PodTemplateRules.TASK_HAS + "command)))", message = PodTemplateRules.COMMAND_ARGS)
+@ValidationRule(value = "!(" + PodTemplateRules.TASK_HAS + "args)))", message = PodTemplateRules.COMMAND_ARGS)
+// Over the CEL cost budget (the template's lists are unbounded), so the operator checks them (TemplateValidator):
+// one task entry, our container and volume names, the contract's env vars in the task entry.
+@ValidationRule(value = "!(has(self.env) && self.env.exists(e, " + PodTemplateRules.CONTRACT_ENV_CEL + "))",
+        message = "spec.env: " + PodTemplateRules.CONTRACT_ENV_MESSAGE)
 public class ParallelJobSpec {
     // Messages shared by the CEL rules above and SpecValidator (the local runner has no API server).
     static final String CUDA_NEEDS_GPU = "executor: cuda requires spec.gpu (e.g. gpu: {count: 1}): the pods must ask "
@@ -171,6 +210,13 @@ public class ParallelJobSpec {
 
     @JsonPropertyDescription("podAnnotations: extra annotations on the pods.")
     public Map<String, String> podAnnotations;
+
+    @JsonPropertyDescription("template: a pod template merged into every pod the operator creates (workers, MPI launcher "
+            + "and MPI workers). Kept as written: volumes, initContainers, extra containers, scheduling, pod securityContext "
+            + "(over the restricted defaults), labels and annotations. The container named task in template.spec.containers "
+            + "adds volumeMounts, envFrom, env, resources, workingDir and securityContext to the container that runs the tasks; "
+            + "its image, command and args are the operator's. See the README, Pod template.")
+    public PodTemplateSpec template;
 
     @JsonIgnore
     public ExecutorKind executorOrDefault() { return executor == null ? ExecutorKind.THREADS : executor; }

@@ -82,7 +82,8 @@ public final class Deployer {
             workers = workers(plan, seen, gate, events);
             // No launcher while the workers are held by the queue or suspended by spec.suspend (nor a Ready timeout).
             launcherHeld = Boolean.TRUE.equals(workers.getSpec().getSuspend()) || gate != null && !gate.run();
-            MpiGate mpiGate = new MpiGate(plan, workers, seen.workerPods());
+            MpiGate mpiGate = new MpiGate(plan, workers, seen.workerPods(),
+                    PodCreation.noPods(workers, seen.workerPods()) ? PodCreation.refusal(client, workers) : null);
             Failure failed = launcherHeld ? null : mpiGate.failure(Instant.now());
             if (failed != null) {
                 stopMpiWorkers(plan, List.of(mpiGate.workers()), events);
@@ -92,7 +93,9 @@ public final class Deployer {
                 waiting = new PhaseDecision.Waiting(Reason.WaitingForMpiWorkers.name(), mpiGate.waitingMessage());
             }
         }
+        boolean created = false;
         if (job == null && waiting == null && !launcherHeld) {
+            created = true;
             // The tasks ConfigMap is created (and read for leftovers) only until the Job exists: no informer holds it.
             if (plan.spec().tasks.items != null) createIfAbsent(TasksConfigMap.build(plan));
             if (settings.networkPolicies() && !plan.mpi()) createOnce(JobNetworkPolicy.build(plan)); // MPI: with the workers
@@ -120,6 +123,15 @@ public final class Deployer {
         if (workers != null && plan.mpi() && !Integer.valueOf(0).equals(workers.getSpec().getParallelism())) {
             if (gate == null) syncSuspend(plan, workers, seen.previous(), events, !announced);
             else syncQueued(workers, MpiWorkers.job(plan, settings), WorkloadBuilder.WORKERS, gate, events, !announced);
+        }
+        // Pods refused by admission (Pod Security, quota): the Job only retries; the ParallelJob says why.
+        if (job != null && !created && waiting == null && PodCreation.noPods(job, seen.partPods())) {
+            String refused = PodCreation.refusal(client, job);
+            if (refused != null) {
+                waiting = new PhaseDecision.Waiting(Reason.PodsRejected.name(), "the API server refuses the pods of Job "
+                        + job.getMetadata().getName() + " (the Job controller keeps trying): " + refused);
+                events.once(Reason.PodsRejected.name(), EventReason.PodsRejected, waiting.message());
+            }
         }
         return new Deployed(job, results, waiting, null, null);
     }
@@ -297,7 +309,7 @@ public final class Deployer {
     }
 
     /** The MPI gate: the launcher waits until every worker is Ready, for at most workersReadyTimeout. */
-    private record MpiGate(Plan plan, Job workers, List<io.fabric8.kubernetes.api.model.Pod> workerPods) {
+    private record MpiGate(Plan plan, Job workers, List<io.fabric8.kubernetes.api.model.Pod> workerPods, String refused) {
         boolean allReady() { return MpiWorkers.ready(workerPods) >= plan.spec().mpi.workers; }
 
         /** The workers Job failed, or they were not all Ready in time: the run fails. */
@@ -318,7 +330,8 @@ public final class Deployer {
         String waitingMessage() {
             return MpiWorkers.ready(workerPods) + " of " + plan.spec().mpi.workers + " MPI workers Ready (timeout "
                     + plan.spec().mpi.workersReadyTimeoutOrDefault() + " s); not Ready: "
-                    + MpiWorkers.notReady(plan.pj(), workerPods);
+                    + MpiWorkers.notReady(plan.pj(), workerPods)
+                    + (refused == null ? "" : "; the API server refuses the worker pods: " + refused);
         }
     }
 }

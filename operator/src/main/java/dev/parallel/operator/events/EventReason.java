@@ -20,7 +20,9 @@ public enum EventReason {
     CpuFallback("Warning"),
     InvalidSpec("Warning"),
     TasksNotFound("Warning"),
-    ServiceAccountNotFound("Warning");
+    ServiceAccountNotFound("Warning"),
+    /** The API server refuses the Job's pods (Pod Security admission, quota): its message. */
+    PodsRejected("Warning");
 
     public final String type;
 

@@ -1,12 +1,19 @@
 package dev.parallel.operator.plan;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parallel.api.contract.Json;
 import dev.parallel.api.contract.PodContract;
 import dev.parallel.api.v1alpha1.GpuSpec;
 import dev.parallel.api.v1alpha1.ParallelJobSpec;
+import dev.parallel.api.v1alpha1.PodTemplateRules;
 import dev.parallel.operator.OperatorSettings;
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import io.fabric8.kubernetes.api.model.PodSecurityContextBuilder;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.PodSpecBuilder;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -27,7 +34,8 @@ import java.util.Map;
 /**
  * Pure: the one pod template of every Job the operator creates (workers, MPI launcher, MPI workers):
  * labels, security context, scheduling (GPU node selector, tolerations, runtime class), the shared
- * volumes and the task resources. A new pod field goes here, once.
+ * volumes and the task resources, merged over the user's spec.template (README, Pod template): the
+ * first container is the task container and takes the template's task entry. A new pod field goes here, once.
  */
 public final class PodTemplate {
     static final String RUN_VOLUME = "run";
@@ -67,41 +75,100 @@ public final class PodTemplate {
 
     public PodTemplateSpec build() {
         ParallelJobSpec s = plan.spec();
+        // spec.template as the base: what the operator does not own is kept as the user wrote it.
+        PodTemplateSpec t = s.template == null ? new PodTemplateSpec() : s.template;
+        PodSpec u = t.getSpec() == null ? new PodSpec() : t.getSpec();
+        ObjectMeta um = t.getMetadata() == null ? new ObjectMeta() : t.getMetadata();
+        Container task = taskEntry(u);
+        List<Container> ours = new ArrayList<>(containers);
+        if (!ours.isEmpty() && task != null) ours.set(0, withTaskEntry(ours.get(0), task));
         return new PodTemplateSpecBuilder()
                 .withNewMetadata()
                     .withLabels(podLabels(plan, plan.labels(component)))
-                    .withAnnotations(podAnnotations(plan))
+                    .withAnnotations(podAnnotations(plan, um.getAnnotations()))
                 .endMetadata()
-                .withNewSpec()
+                .withSpec(new PodSpecBuilder(u)
                     .withRestartPolicy("Never")
-                    .withSubdomain(subdomain)
-                    .withServiceAccountName(s.serviceAccountName)
-                    .withAutomountServiceAccountToken(false)
-                    .withEnableServiceLinks(false)
-                    .withNodeSelector(nodeSelector(s))
-                    .withTolerations(tolerations(s))
-                    .withRuntimeClassName(s.gpu == null ? null : s.gpu.runtimeClassName)
-                    .withAffinity(s.affinity)
-                    .withImagePullSecrets(s.imagePullSecrets)
-                    .withSecurityContext(podSecurity(settings))
-                    .withInitContainers(initContainers)
-                    .withContainers(containers)
-                    .withVolumes(volumes())
-                .endSpec()
+                    .withSubdomain(subdomain != null ? subdomain : u.getSubdomain())
+                    .withServiceAccountName(s.serviceAccountName != null ? s.serviceAccountName : u.getServiceAccountName())
+                    .withAutomountServiceAccountToken(or(u.getAutomountServiceAccountToken(), false))
+                    .withEnableServiceLinks(or(u.getEnableServiceLinks(), false))
+                    .withNodeSelector(nodeSelector(s, s.nodeSelector != null ? s.nodeSelector : u.getNodeSelector()))
+                    .withTolerations(tolerations(s, s.tolerations != null ? s.tolerations : u.getTolerations()))
+                    .withRuntimeClassName(s.gpu != null && s.gpu.runtimeClassName != null ? s.gpu.runtimeClassName
+                            : u.getRuntimeClassName())
+                    .withAffinity(s.affinity != null ? s.affinity : u.getAffinity())
+                    .withImagePullSecrets(s.imagePullSecrets != null ? s.imagePullSecrets : u.getImagePullSecrets())
+                    .withSecurityContext(merged(podSecurity(settings), u.getSecurityContext(), PodSecurityContext.class))
+                    // The user's init containers first (they may fetch the input), then ours (the sidecar).
+                    .withInitContainers(concat(u.getInitContainers(), initContainers))
+                    .withContainers(concat(ours, others(u)))
+                    .withVolumes(concat(volumes(), u.getVolumes()))
+                    .build())
                 .build();
     }
 
-    /** The user's spec.podLabels plus ours; ours win: the operator finds pods by them. */
+    /** The entry named task in spec.template.spec.containers, if any (at most one: TemplateValidator). */
+    static Container taskEntry(PodSpec u) {
+        if (u.getContainers() == null) return null;
+        return u.getContainers().stream().filter(c -> PodTemplateRules.TASK_CONTAINER.equals(c.getName())).findFirst().orElse(null);
+    }
+
+    /** The user's own containers: every one but the task entry. */
+    private static List<Container> others(PodSpec u) {
+        if (u.getContainers() == null) return List.of();
+        return u.getContainers().stream().filter(c -> !PodTemplateRules.TASK_CONTAINER.equals(c.getName())).toList();
+    }
+
+    /**
+     * The task container with what the task entry adds: volumeMounts, envFrom, env after ours, workingDir,
+     * securityContext fields over ours. Its resources are taskResources' (spec.resources' twin), not here.
+     */
+    private Container withTaskEntry(Container ours, Container task) {
+        return new ContainerBuilder(ours)
+                .withVolumeMounts(concat(ours.getVolumeMounts(), task.getVolumeMounts()))
+                .withEnvFrom(concat(ours.getEnvFrom(), task.getEnvFrom()))
+                .withEnv(concat(ours.getEnv(), task.getEnv()))
+                .withWorkingDir(task.getWorkingDir() != null ? task.getWorkingDir() : ours.getWorkingDir())
+                .withSecurityContext(merged(ours.getSecurityContext(), task.getSecurityContext(), SecurityContext.class))
+                .build();
+    }
+
+    /** Field by field, the user's values over ours (a field the user leaves out keeps our default). */
+    static <T> T merged(T ours, T user, Class<T> type) {
+        if (user == null) return ours;
+        if (ours == null) return user;
+        ObjectNode o = Json.MAPPER.valueToTree(ours);
+        ObjectNode u = Json.MAPPER.valueToTree(user);
+        u.properties().forEach(e -> {
+            if (!e.getValue().isNull()) o.set(e.getKey(), e.getValue());
+        });
+        return Json.MAPPER.convertValue(o, type);
+    }
+
+    private static <T> List<T> concat(List<T> a, List<T> b) {
+        List<T> l = new ArrayList<>();
+        if (a != null) l.addAll(a);
+        if (b != null) l.addAll(b);
+        return l;
+    }
+
+    private static <T> T or(T v, T dflt) { return v != null ? v : dflt; }
+
+    /** The user's spec.template labels and spec.podLabels plus ours; ours win: the operator finds pods by them. */
     static Map<String, String> podLabels(Plan plan, Map<String, String> labels) {
         Map<String, String> podLabels = new LinkedHashMap<>();
+        var t = plan.spec().template;
+        if (t != null && t.getMetadata() != null && t.getMetadata().getLabels() != null) podLabels.putAll(t.getMetadata().getLabels());
         if (plan.spec().podLabels != null) podLabels.putAll(plan.spec().podLabels);
         podLabels.putAll(labels);
         return podLabels;
     }
 
-    /** The user's spec.podAnnotations plus ours (the full ParallelJob name: the operator maps pods back by it). */
-    static Map<String, String> podAnnotations(Plan plan) {
+    /** spec.template annotations, spec.podAnnotations, then ours (the full ParallelJob name: pods are mapped back by it). */
+    static Map<String, String> podAnnotations(Plan plan, Map<String, String> template) {
         Map<String, String> a = new LinkedHashMap<>();
+        if (template != null) a.putAll(template);
         if (plan.spec().podAnnotations != null) a.putAll(plan.spec().podAnnotations);
         a.putAll(Names.annotations(plan.pj()));
         return a;
@@ -127,9 +194,16 @@ public final class PodTemplate {
                 .build();
     }
 
-    /** The spec's resources, else the operator's defaults, plus spec.gpu's count: where the tasks run. */
+    /**
+     * The spec's resources (or the template's task entry's: never both, CEL), else the operator's defaults,
+     * plus spec.gpu's count: where the tasks run.
+     */
     static ResourceRequirements taskResources(Plan plan, OperatorSettings settings) {
         ResourceRequirements r = plan.spec().resources;
+        if (r == null && plan.spec().template != null && plan.spec().template.getSpec() != null) {
+            Container task = taskEntry(plan.spec().template.getSpec());
+            if (task != null) r = task.getResources();
+        }
         ResourceRequirementsBuilder b;
         if (r != null && ((r.getRequests() != null && !r.getRequests().isEmpty())
                 || (r.getLimits() != null && !r.getLimits().isEmpty()))) {
@@ -151,19 +225,19 @@ public final class PodTemplate {
                 .addToLimits("memory", new Quantity(memoryLimit));
     }
 
-    /** spec.nodeSelector with spec.gpu.nodeSelector added (GPU nodes). */
-    private static Map<String, String> nodeSelector(ParallelJobSpec s) {
-        if (s.gpu == null || s.gpu.nodeSelector == null) return s.nodeSelector;
+    /** The nodeSelector (spec's or template's) with spec.gpu.nodeSelector added (GPU nodes). */
+    private static Map<String, String> nodeSelector(ParallelJobSpec s, Map<String, String> nodeSelector) {
+        if (s.gpu == null || s.gpu.nodeSelector == null) return nodeSelector;
         Map<String, String> m = new LinkedHashMap<>();
-        if (s.nodeSelector != null) m.putAll(s.nodeSelector);
+        if (nodeSelector != null) m.putAll(nodeSelector);
         m.putAll(s.gpu.nodeSelector);
         return m;
     }
 
-    private static List<Toleration> tolerations(ParallelJobSpec s) {
-        if (s.gpu == null || s.gpu.tolerations == null) return s.tolerations;
+    private static List<Toleration> tolerations(ParallelJobSpec s, List<Toleration> tolerations) {
+        if (s.gpu == null || s.gpu.tolerations == null) return tolerations;
         List<Toleration> t = new ArrayList<>();
-        if (s.tolerations != null) t.addAll(s.tolerations);
+        if (tolerations != null) t.addAll(tolerations);
         t.addAll(s.gpu.tolerations);
         return t;
     }

@@ -25,7 +25,7 @@ public enum ConditionType {
         JobRejected, MpiWorkersFailed, MpiWorkersNotReady, WaitingForMpiWorkers, RemovingLeftovers,
         // status: the phase decision
         GpuUnavailable, TasksFailed, AllTasksFinished, JobFailed, SuspendedBySpec, SuspendedByQueue, Creating,
-        PodsRunning, Unschedulable, PodsPending,
+        PodsRunning, Unschedulable, PodsPending, PodsRejected,
         // the queue (Kueue): waiting for admission, stopping after an eviction, or Kueue support off
         QueuedByKueue, EvictedByKueue, KueueDisabled,
         // the False side of the phase conditions

@@ -14,7 +14,10 @@ import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
 /** Pure: the phase, and the reason and message of its condition, from the totals, the Job and the pods. */
 public record PhaseDecision(Phase phase, String reason, String message) {
 
-    /** Why there is no Job yet, when the operator holds it back on purpose (MPI workers not Ready, leftovers). */
+    /**
+     * Why there is no Job yet, when the operator holds it back on purpose (MPI workers not Ready, leftovers), or
+     * why the Job has no pods (the API server refuses them).
+     */
     public record Waiting(String reason, String message) {}
 
     public static PhaseDecision decide(Plan plan, Job job, Gathered g, Totals t, Waiting waiting) {
@@ -48,6 +51,9 @@ public record PhaseDecision(Phase phase, String reason, String message) {
                     ? new PhaseDecision(Phase.Suspended, Reason.SuspendedBySpec.name(), "spec.suspend is true; set it to false to resume")
                     : new PhaseDecision(Phase.Suspended, Reason.SuspendedByQueue.name(),
                             "the Job is suspended by a queue controller (e.g. Kueue); it resumes when admitted");
+        } else if (job != null && waiting != null && t.running() == 0 && g.finals().isEmpty() && g.firstStart() == null) {
+            // The Job exists but its pods do not (PodsRejected: admission refused them).
+            return new PhaseDecision(Phase.Pending, waiting.reason(), waiting.message());
         } else if (job == null) {
             return waiting != null ? new PhaseDecision(Phase.Pending, waiting.reason(), waiting.message())
                     : new PhaseDecision(Phase.Pending, Reason.Creating.name(), "creating the Job");

@@ -16,7 +16,8 @@ import java.time.Instant;
 import java.util.TreeSet;
 
 /**
- * Validate, then plan: the spec (defence in depth behind the schema), the referenced tasks ConfigMap
+ * Validate, then plan: the spec (defence in depth behind the schema; spec.template's rules beyond CEL's
+ * cost budget in TemplateValidator), the referenced tasks ConfigMap
  * (read by GET when needed, never cached: see ParallelJobReconciler), and the plan computed once.
  * The first problem fails the ParallelJob with a reason, instead of a crash loop. A referenced object that
  * does not exist yet (the tasks ConfigMap applied after the ParallelJob: {@code kubectl apply -f dir/}, Helm,
@@ -49,7 +50,9 @@ public final class Validation {
 
     /** @param beforeJobs no Job exists yet: also check what only pod creation needs (the ServiceAccount) */
     public Result validate(ParallelJob pj, Instant now, boolean beforeJobs) {
-        var problems = SpecValidator.validate(pj);
+        var problems = new java.util.ArrayList<>(SpecValidator.validate(pj));
+        // spec.template: what CEL cannot afford to check over the pod template's unbounded lists.
+        if (pj.getSpec() != null) problems.addAll(TemplateValidator.problems(pj.getSpec()));
         if (!problems.isEmpty()) {
             String msg = problems.stream().map(Object::toString).reduce((a, b) -> a + "; " + b).orElse("");
             return failed(Reason.InvalidSpec.name(), msg, EventReason.InvalidSpec);

@@ -102,7 +102,7 @@ class PodTemplateTest {
                 row("no token unless asked", t -> pod(t).getAutomountServiceAccountToken(), false),
                 row("the template's label", t -> t.getMetadata().getLabels().get("team"), "blue"),
                 row("our label wins", t -> t.getMetadata().getLabels().get(Names.LABEL_JOB_NAME), "demo"),
-                row("the template's annotation", t -> t.getMetadata().getAnnotations(), Map.of("note", "hi")),
+                row("the template's annotation", t -> t.getMetadata().getAnnotations().get("note"), "hi"),
                 row("task: the user's mount", t -> task(t).getVolumeMounts().stream().map(m -> m.getMountPath()).toList()
                         .contains("/data"), true),
                 row("task: envFrom", t -> task(t).getEnvFrom().get(0).getSecretRef().getName(), "s3"),
@@ -191,7 +191,8 @@ class PodTemplateTest {
         var without = worker(Fixtures.spec().kernel("pi").range(0, 2).plan());
         var empty = worker(Fixtures.spec().kernel("pi").range(0, 2).set("template", "{}").plan());
         assertThat(empty).isEqualTo(without);
-        assertThat(without.getMetadata().getAnnotations()).isNull();
+        // Only ours: the full ParallelJob name, by which pods are mapped back.
+        assertThat(without.getMetadata().getAnnotations()).containsOnlyKeys(dev.parallel.operator.plan.Names.ANNOTATION_JOB_NAME);
         assertThat(pod(without).getVolumes()).extracting("name").containsExactly("work", "tmp");
     }
 

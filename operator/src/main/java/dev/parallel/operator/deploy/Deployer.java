@@ -117,12 +117,12 @@ public final class Deployer {
         if (job != null) {
             Job before = job;
             job = gate == null ? syncSuspend(plan, job, seen.previous(), events, true)
-                    : syncQueued(job, WorkerJob.build(plan, settings), mainPodSet(plan), gate, events, true);
+                    : syncQueued(job, () -> WorkerJob.build(plan, settings), mainPodSet(plan), gate, events, true);
             announced = job != before;
         }
         if (workers != null && plan.mpi() && !Integer.valueOf(0).equals(workers.getSpec().getParallelism())) {
             if (gate == null) syncSuspend(plan, workers, seen.previous(), events, !announced);
-            else syncQueued(workers, MpiWorkers.job(plan, settings), WorkloadBuilder.WORKERS, gate, events, !announced);
+            else syncQueued(workers, () -> MpiWorkers.job(plan, settings), WorkloadBuilder.WORKERS, gate, events, !announced);
         }
         // Pods refused by admission (Pod Security, quota): the Job only retries; the ParallelJob says why.
         if (job != null && !created && waiting == null && PodCreation.noPods(job, seen.partPods())) {
@@ -245,11 +245,11 @@ public final class Deployer {
     /**
      * With a queue the operator alone owns its Jobs' suspend (Kueue never flips them: they are a ParallelJob's
      * children): suspended while not admitted or evicted; on admission the flavors' node labels and
-     * tolerations go onto the suspended Job's template, on top of the template as built ({@code built}), then
-     * it resumes. A Job's scheduling directives are mutable only while suspended and never started, so a
+     * tolerations go onto the suspended Job's template, on top of the template as built ({@code built}, built
+     * only then), then it resumes. A Job's scheduling directives are mutable only while suspended and never started, so a
      * start time left from before an eviction is cleared first, as Kueue's batch/Job integration does.
      */
-    private Job syncQueued(Job job, Job built, String podSet, QueueGate.Gate gate, PendingEvents events, boolean announce) {
+    private Job syncQueued(Job job, java.util.function.Supplier<Job> built, String podSet, QueueGate.Gate gate, PendingEvents events, boolean announce) {
         boolean want = !gate.run();
         boolean has = Boolean.TRUE.equals(job.getSpec().getSuspend());
         var jobs = client.batch().v1().jobs().inNamespace(job.getMetadata().getNamespace()).withName(job.getMetadata().getName());
@@ -273,7 +273,7 @@ public final class Deployer {
                 });
             }
             Placement placement = gate.placement(podSet);
-            var base = built.getSpec().getTemplate().getSpec();
+            var base = built.get().getSpec().getTemplate().getSpec();
             job = jobs.edit(j -> {
                 placement.applyTo(j.getSpec().getTemplate().getSpec(), base);
                 j.getSpec().setSuspend(false);

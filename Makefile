@@ -76,8 +76,8 @@ bench-operator: e2e-prereqs  ## control-plane benchmark on kind (apply->Job late
 
 crds:                  ## regenerate crds/ and the Helm chart's copy from the API types
 	$(MVN) -q process-classes -pl api -am
-	cp api/target/classes/META-INF/fabric8/paralleljobs.parallel.dev-v1.yml crds/
-	cp crds/paralleljobs.parallel.dev-v1.yml helm/parallel-job-operator/crds/
+	cp api/target/classes/META-INF/fabric8/paralleljobs.parallel.dev-v1.yml api/target/classes/META-INF/fabric8/taskresultbatches.parallel.dev-v1.yml crds/
+	cp crds/paralleljobs.parallel.dev-v1.yml crds/taskresultbatches.parallel.dev-v1.yml helm/parallel-job-operator/crds/
 
 node-image:            ## the kind node image, built offline (or the official one where a registry answers)
 	hack/kind-node.sh build

@@ -9,14 +9,16 @@ import org.junit.jupiter.api.Test;
 /** The committed CRD (crds/ and the Helm chart's copy) is the one the types generate: run `make crds` if not. */
 class CrdUpToDateTest {
     static final String FILE = "paralleljobs.parallel.dev-v1.yml";
+    static final String BATCHES = "taskresultbatches.parallel.dev-v1.yml";
 
-    @Test
-    void committedCrdsMatchTheGeneratedOne() throws Exception {
-        String generated = Files.readString(Path.of("target/classes/META-INF/fabric8", FILE));
-        assertThat(Files.readString(Path.of("../crds", FILE)))
-                .as("crds/%s is stale: run `make crds`", FILE).isEqualTo(generated);
-        assertThat(Files.readString(Path.of("../helm/parallel-job-operator/crds", FILE)))
-                .as("helm/parallel-job-operator/crds/%s is stale: run `make crds`", FILE).isEqualTo(generated);
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {FILE, BATCHES})
+    void committedCrdsMatchTheGeneratedOne(String file) throws Exception {
+        String generated = Files.readString(Path.of("target/classes/META-INF/fabric8", file));
+        assertThat(Files.readString(Path.of("../crds", file)))
+                .as("crds/%s is stale: run `make crds`", file).isEqualTo(generated);
+        assertThat(Files.readString(Path.of("../helm/parallel-job-operator/crds", file)))
+                .as("helm/parallel-job-operator/crds/%s is stale: run `make crds`", file).isEqualTo(generated);
     }
 
     @Test

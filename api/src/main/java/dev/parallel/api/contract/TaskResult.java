@@ -4,12 +4,22 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
- * One task's outcome: a line of the results file and of the pod's log (prefixed with
- * {@link PodContract#RESULT_LOG_PREFIX}). {@code value} is the kernel's result when ok, {@code error}
- * the reason otherwise; {@code attempts} counts tries including retries.
+ * One task's outcome, the one record format of every path: a line of the results file, of the pod's log
+ * (prefixed with {@link PodContract#RESULT_LOG_PREFIX}), of a streamed batch ({@link ResultsContract}) and of the
+ * results store. {@code value} is the kernel's result when ok, {@code error} the reason otherwise;
+ * {@code attempts} counts tries including retries, {@code millis} how long it ran. {@code params}, the
+ * task's parameters, only where the reduction needs them (groupBy, argmin, argmax) and the record is streamed:
+ * the operator then reduces records without the task list.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record TaskResult(long index, String id, boolean ok, JsonNode value, String error, int attempts, long millis) {
+public record TaskResult(long index, String id, boolean ok, JsonNode value, String error, int attempts, long millis,
+                         JsonNode params) {
+    public TaskResult(long index, String id, boolean ok, JsonNode value, String error, int attempts, long millis) {
+        this(index, id, ok, value, error, attempts, millis, null);
+    }
+
+    public TaskResult withParams(JsonNode p) { return new TaskResult(index, id, ok, value, error, attempts, millis, p); }
+
     /** Longest error text kept; a task cannot flood the summary or the status. */
     public static final int MAX_ERROR_CHARS = 300;
 

@@ -218,6 +218,10 @@ public class ParallelJobSpec {
             + "its image, command and args are the operator's. See the README, Pod template.")
     public PodTemplateSpec template;
 
+    @JsonPropertyDescription("results: where each task's record goes (store: cluster, the default, or s3) and whether pods "
+            + "stream them as tasks finish (stream, default true).")
+    public ResultsSpec results;
+
     @JsonIgnore
     public ExecutorKind executorOrDefault() { return executor == null ? ExecutorKind.THREADS : executor; }
 

@@ -50,6 +50,101 @@ public class ParallelJobStatus {
     @JsonPropertyDescription("completionTime: when the ParallelJob reached Succeeded or Failed.")
     public String completionTime;
 
+    @JsonPropertyDescription("live: what is running now, how fast tasks finish and when the rest should be done (from the "
+            + "records pods stream; absent with spec.results.stream: false).")
+    public LiveStats live;
+
+    @JsonPropertyDescription("results: where every task's record is: the store, and the ConfigMap or bucket and prefix.")
+    public ResultsLocation results;
+
+    /** Live figures from the streamed records. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class LiveStats {
+        @JsonPropertyDescription("runningTasks: tasks running now, as the pods last reported.")
+        public Long runningTasks;
+        @JsonPropertyDescription("tasksPerSecond: tasks finished per second, over the last minute.")
+        public Double tasksPerSecond;
+        @JsonPropertyDescription("etaSeconds: the remaining tasks at tasksPerSecond.")
+        public Long etaSeconds;
+        @JsonPropertyDescription("p50Millis: median duration of the finished tasks.")
+        public Long p50Millis;
+        @JsonPropertyDescription("p95Millis: 95th percentile duration of the finished tasks.")
+        public Long p95Millis;
+        @JsonPropertyDescription("slowestRunning: the longest-running tasks now (at most 5).")
+        public List<RunningTask> slowestRunning;
+        @JsonPropertyDescription("updated: when these figures were computed.")
+        public String updated;
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof LiveStats l && Objects.equals(l.runningTasks, runningTasks)
+                    && Objects.equals(l.tasksPerSecond, tasksPerSecond) && Objects.equals(l.etaSeconds, etaSeconds)
+                    && Objects.equals(l.p50Millis, p50Millis) && Objects.equals(l.p95Millis, p95Millis)
+                    && Objects.equals(l.slowestRunning, slowestRunning) && Objects.equals(l.updated, updated);
+        }
+
+        @Override
+        public int hashCode() { return Objects.hash(runningTasks, tasksPerSecond, etaSeconds, p50Millis, p95Millis); }
+    }
+
+    /** A task running now. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class RunningTask {
+        @JsonPropertyDescription("id of the task.")
+        public String id;
+        @JsonPropertyDescription("pod running it.")
+        public String pod;
+        @JsonPropertyDescription("seconds it has been running.")
+        public Long seconds;
+
+        public RunningTask() {}
+
+        public RunningTask(String id, String pod, long seconds) {
+            this.id = id;
+            this.pod = pod;
+            this.seconds = seconds;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof RunningTask r && Objects.equals(r.id, id) && Objects.equals(r.pod, pod)
+                    && Objects.equals(r.seconds, seconds);
+        }
+
+        @Override
+        public int hashCode() { return Objects.hash(id, pod, seconds); }
+    }
+
+    /** Where the per-task records are. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class ResultsLocation {
+        @JsonPropertyDescription("store: cluster or s3.")
+        public String store;
+        @JsonPropertyDescription("configMap: with store cluster, the ConfigMap holding the records (keys part-NNNNN.results.jsonl).")
+        public String configMap;
+        @JsonPropertyDescription("bucket: with store s3.")
+        public String bucket;
+        @JsonPropertyDescription("prefix: with store s3, the key prefix under which this run's records are.")
+        public String prefix;
+        @JsonPropertyDescription("endpoint: with store s3, the endpoint written to.")
+        public String endpoint;
+        @JsonPropertyDescription("records: how many task records the store holds.")
+        public Long records;
+        @JsonPropertyDescription("recordsDropped: records not kept because the store's size bound was reached (store cluster).")
+        public Long recordsDropped;
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof ResultsLocation r && Objects.equals(r.store, store) && Objects.equals(r.configMap, configMap)
+                    && Objects.equals(r.bucket, bucket) && Objects.equals(r.prefix, prefix)
+                    && Objects.equals(r.endpoint, endpoint) && Objects.equals(r.records, records)
+                    && Objects.equals(r.recordsDropped, recordsDropped);
+        }
+
+        @Override
+        public int hashCode() { return Objects.hash(store, configMap, bucket, prefix, records, recordsDropped); }
+    }
+
     /** Task counts; total is known from the plan, the others from gathered part summaries. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class TaskCounts {

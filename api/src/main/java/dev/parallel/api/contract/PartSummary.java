@@ -13,6 +13,8 @@ import java.util.List;
  * termination messages): the failed-task list and then the partial value are dropped first, with a
  * flag saying so; counts are never dropped. {@code gpuUnavailable}: executor cuda found no usable GPU, and
  * why; {@code executor} then says what ran instead (threads, with gpu.fallback: cpu) or is null (fail).
+ * {@code skipped}: tasks of the block this pod did not run because they were already recorded (streamed results:
+ * an earlier pod of the part finished them); {@code ok + failed + skipped} is then the block's size.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record PartSummary(
@@ -28,7 +30,16 @@ public record PartSummary(
         long millis,
         String executor,
         String note,
-        String gpuUnavailable) {
+        String gpuUnavailable,
+        @JsonInclude(JsonInclude.Include.NON_DEFAULT) long skipped) {
+
+    /** A summary of a pod that ran its whole block ({@code skipped} 0). */
+    public PartSummary(int part, long tasks, long ok, long failed, long retries, JsonNode partial, boolean partialDropped,
+                       List<FailedTask> failedTasks, boolean failedTasksTruncated, long millis, String executor, String note,
+                       String gpuUnavailable) {
+        this(part, tasks, ok, failed, retries, partial, partialDropped, failedTasks, failedTasksTruncated, millis, executor,
+                note, gpuUnavailable, 0);
+    }
 
     public static final int MAX_BYTES = 4096;
     /** Starts the part of {@code note} that says a task's result could not be reduced, and why. */
@@ -52,7 +63,7 @@ public record PartSummary(
         }
         if (bytes(json) > MAX_BYTES) { // only a huge note can get here
             s = new PartSummary(part, tasks, ok, failed, retries, null, true, List.of(), true, millis,
-                    executor, null, TaskResult.truncate(gpuUnavailable, 500));
+                    executor, null, TaskResult.truncate(gpuUnavailable, 500), skipped);
             json = write(s);
         }
         return json;
@@ -64,7 +75,7 @@ public record PartSummary(
 
     private PartSummary with(List<FailedTask> failed, boolean truncated, JsonNode partial, boolean dropped) {
         return new PartSummary(part, tasks, ok, this.failed, retries, partial, dropped, List.copyOf(failed),
-                truncated, millis, executor, note, gpuUnavailable);
+                truncated, millis, executor, note, gpuUnavailable, skipped);
     }
 
     private static String write(PartSummary s) {

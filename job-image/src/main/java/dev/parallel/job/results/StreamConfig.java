@@ -16,6 +16,10 @@ public record StreamConfig(PodIdentity who, URI apiServer, SSLContext tls, Path 
                            Path doneDir, Duration retryBudget) {
     /** How long one batch is retried (5xx, 429, I/O) before the stream gives up on it. */
     public static final Duration RETRY_BUDGET = Duration.ofSeconds(60);
+    /** JVM properties a test sets to run the worker outside a pod: the API server's plain-HTTP URI, token, done dir. */
+    public static final String LOCAL_API_PROPERTY = "pj.results.api";
+    public static final String LOCAL_TOKEN_PROPERTY = "pj.results.token";
+    public static final String LOCAL_DONE_PROPERTY = "pj.results.done";
 
     public StreamConfig withFlushMillis(long millis) {
         return new StreamConfig(who, apiServer, tls, tokenFile, millis, doneDir, retryBudget);
@@ -33,12 +37,19 @@ public record StreamConfig(PodIdentity who, URI apiServer, SSLContext tls, Path 
             throw new IllegalArgumentException(ResultsContract.STREAM + "=" + mode + ": the only stream is "
                     + ResultsContract.STREAM_API + " (unset it to report only at the end)");
         }
+        PodIdentity who = PodIdentity.fromEnv(env, part);
+        long flush = flushMillis(env.get(ResultsContract.FLUSH_MILLIS));
+        // Outside a pod (tests of the worker process): a plain-HTTP server and local files instead of the mounts.
+        String local = System.getProperty(LOCAL_API_PROPERTY);
+        if (local != null) {
+            return new StreamConfig(who, URI.create(local), null, Path.of(System.getProperty(LOCAL_TOKEN_PROPERTY)), flush,
+                    Path.of(System.getProperty(LOCAL_DONE_PROPERTY)), RETRY_BUDGET);
+        }
         String host = PodIdentity.need(env, "KUBERNETES_SERVICE_HOST");
         String port = env.getOrDefault("KUBERNETES_SERVICE_PORT", "443").strip();
         URI api = URI.create("https://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port);
-        return new StreamConfig(PodIdentity.fromEnv(env, part), api, ApiWriter.trusting(Path.of(ResultsContract.CA_FILE)),
-                Path.of(ResultsContract.TOKEN_FILE), flushMillis(env.get(ResultsContract.FLUSH_MILLIS)),
-                Path.of(ResultsContract.DONE_DIR), RETRY_BUDGET);
+        return new StreamConfig(who, api, ApiWriter.trusting(Path.of(ResultsContract.CA_FILE)),
+                Path.of(ResultsContract.TOKEN_FILE), flush, Path.of(ResultsContract.DONE_DIR), RETRY_BUDGET);
     }
 
     static long flushMillis(String v) {

@@ -138,7 +138,8 @@ public final class Main implements Runnable {
         public Integer call() throws Exception {
             var config = dev.parallel.api.contract.PodContract.fromEnv(System.getenv());
             Path run = Path.of(System.getenv().getOrDefault("PJ_RUN_DIR", dev.parallel.api.contract.CommandInImage.RUN_DIR));
-            dev.parallel.job.CommandSidecar.run(config, run, System.out);
+            dev.parallel.job.CommandSidecar.run(config,
+                    dev.parallel.job.results.StreamConfig.fromEnv(System.getenv(), config.partIndex()), run, System.out);
             // A native sidecar lives until the pod's main container ends; the kubelet then stops it.
             Thread.sleep(Long.MAX_VALUE);
             return 0;

@@ -54,6 +54,7 @@ public final class ResultStream implements TaskStarts, AutoCloseable {
     /** Written by the flusher until it stops, then by the thread that calls finish. */
     private Unsent unsent;
     private long seq;
+    private boolean finished;
     private long recorded;
     private long batches;
     private final Thread flusher;
@@ -119,7 +120,9 @@ public final class ResultStream implements TaskStarts, AutoCloseable {
         stop();
         if (refused != null) throw refused;
         synchronized (this) {
+            if (finished) return; // a SIGTERM hook and the normal end may both get here
             writeAll(true, deadlineNanos);
+            finished = true;
         }
     }
 

@@ -39,7 +39,7 @@ public final class PartRunner {
     /** The results stream could not record this pod's results: an infrastructure failure the Job retries. */
     public static final int EXIT_STREAM_FAILED = 2;
     /** How long after SIGTERM the last batch may still be retried (the default grace period is 30 s). */
-    static final long SIGTERM_FLUSH_SECONDS = 20;
+    public static final long SIGTERM_FLUSH_SECONDS = 20;
 
     /** @return the exit code: 0 only if every task of the part succeeded */
     public static int run(WorkerConfig c, PrintStream stdout) throws IOException, InterruptedException {

@@ -171,7 +171,7 @@ public final class Main implements Runnable {
         @Option(names = "--quick", description = "smaller inputs, for a smoke run")
         boolean quick;
 
-        @Option(names = "--only", description = "one section: kernels, executors, mpi (default: all)")
+        @Option(names = "--only", description = "one section: kernels, executors, streaming, mpi (default: all)")
         String only;
 
         @Override
@@ -179,6 +179,7 @@ public final class Main implements Runnable {
             Bench b = new Bench(System.out, runs, quick);
             if ("mpi".equals(only)) b.mpi();
             else if ("executors".equals(only)) b.executors();
+            else if ("streaming".equals(only)) b.streaming();
             else if ("kernels".equals(only)) b.kernels();
             else b.runAll();
             return 0;

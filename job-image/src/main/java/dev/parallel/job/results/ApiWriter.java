@@ -91,7 +91,10 @@ public final class ApiWriter {
                 String token = token();
                 if (token != null) rb.header("Authorization", "Bearer " + token);
                 requests.incrementAndGet();
-                HttpResponse<String> r = http.send(rb.build(), HttpResponse.BodyHandlers.ofString());
+                // The created object comes back whole: not decoded when it is a success, only errors are read.
+                HttpResponse<String> r = http.send(rb.build(), info -> info.statusCode() / 100 == 2
+                        ? HttpResponse.BodySubscribers.replacing("")
+                        : HttpResponse.BodySubscribers.ofString(java.nio.charset.StandardCharsets.UTF_8));
                 int code = r.statusCode();
                 if (code / 100 == 2 || code == 409) return;
                 last = "HTTP " + code + ": " + message(r.body());

@@ -31,13 +31,21 @@ public final class FakeApiServer implements AutoCloseable {
     private final HttpServer server;
     private final java.util.concurrent.ExecutorService threads;
     private final boolean tls;
+    private final boolean keep;
     private final Map<String, JsonNode> created = new LinkedHashMap<>();
     private final Deque<Failure> failures = new ConcurrentLinkedDeque<>();
     private final List<String> authorizations = new ArrayList<>();
     private final List<String> paths = new ArrayList<>();
     private final AtomicLong requests = new AtomicLong();
 
-    public FakeApiServer(SSLContext serverTls) throws IOException {
+    public FakeApiServer(SSLContext serverTls) throws IOException { this(serverTls, true); }
+
+    /**
+     * @param keep false: only count the requests and answer 201 (the benchmark: parsing and keeping the bodies would
+     *             spend the CPUs the measured pod runs on, which a real API server does elsewhere)
+     */
+    public FakeApiServer(SSLContext serverTls, boolean keep) throws IOException {
+        this.keep = keep;
         InetSocketAddress at = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         if (serverTls != null) {
             HttpsServer s = HttpsServer.create(at, 0);
@@ -92,6 +100,10 @@ public final class FakeApiServer implements AutoCloseable {
             Failure f = failures.poll();
             if (f != null) {
                 reply(ex, f.code, f.message);
+                return;
+            }
+            if (!keep) {
+                ex.sendResponseHeaders(201, -1);
                 return;
             }
             if (!ex.getRequestMethod().equals("POST")) {

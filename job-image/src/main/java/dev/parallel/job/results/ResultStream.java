@@ -35,7 +35,7 @@ public final class ResultStream implements TaskStarts, AutoCloseable {
         void create(String name, JsonNode batch, long deadlineNanos) throws ApiWriter.WriteFailed, InterruptedException;
     }
 
-    private record Running(long index, String id, Instant startedAt) {}
+    private record Running(long index, String id, long startedAt) {}
 
     private record Unsent(String name, ObjectNode body, int count, boolean last) {}
 
@@ -77,7 +77,7 @@ public final class ResultStream implements TaskStarts, AutoCloseable {
 
     @Override
     public void started(Task task) {
-        running.put(task.index(), new Running(task.index(), task.id(), Instant.now()));
+        running.put(task.index(), new Running(task.index(), task.id(), System.currentTimeMillis()));
         startedSinceLastBatch = true;
     }
 
@@ -244,11 +244,11 @@ public final class ResultStream implements TaskStarts, AutoCloseable {
             spec.put("records", sb.toString());
         }
         List<Running> now = new ArrayList<>(running.values());
-        now.sort(Comparator.comparing(Running::startedAt).thenComparingLong(Running::index));
+        now.sort(Comparator.comparingLong(Running::startedAt).thenComparingLong(Running::index));
         ArrayNode r = spec.putArray("running");
         for (Running t : now.subList(0, Math.min(now.size(), ResultsContract.MAX_RUNNING_REPORTED))) {
             r.addObject().put("index", t.index()).put("id", TaskResult.truncate(t.id(), 256))
-                    .put("startedAt", t.startedAt().toString());
+                    .put("startedAt", Instant.ofEpochMilli(t.startedAt()).toString());
         }
         spec.put("inFlight", Math.min(now.size(), 100_000)).put("last", last);
         return new Unsent(name, b, lines.size(), last);

@@ -16,8 +16,8 @@ public record PodIdentity(String namespace, String pod, String podUid, String jo
     static String need(Map<String, String> env, String name) {
         String v = env.get(name);
         if (v == null || v.isBlank()) {
-            throw new IllegalArgumentException(name + " is not set: with " + ResultsContract.STREAM + "="
-                    + ResultsContract.STREAM_API + " the operator sets it from the downward API (docs/contract.md, Streamed results)");
+            throw new IllegalArgumentException(name + " is not set: a pod with " + ResultsContract.STREAM + "="
+                    + ResultsContract.STREAM_API + " needs it (docs/contract.md, Streamed results)");
         }
         return v.strip();
     }

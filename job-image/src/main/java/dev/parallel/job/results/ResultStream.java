@@ -145,13 +145,16 @@ public final class ResultStream implements TaskStarts, AutoCloseable {
     }
 
     private void flushLoop() {
+        long lastWrite = 0;
         while (!stopping) {
             try {
                 synchronized (lock) {
                     long until = System.currentTimeMillis() + flushMillis;
                     long left;
-                    while (!stopping && pendingChars < ResultsContract.TARGET_BATCH_BYTES
-                            && (left = until - System.currentTimeMillis()) > 0) {
+                    // A full batch goes at once, but no sooner than minSpacing after the last write: a pod writes at
+                    // most 4 times per interval (and per second), so a Job stays within 4x the rate its interval was sized for.
+                    while (!stopping && (left = (pendingChars >= ResultsContract.TARGET_BATCH_BYTES
+                            ? lastWrite + minSpacing() : until) - System.currentTimeMillis()) > 0) {
                         lock.wait(left);
                     }
                 }
@@ -159,9 +162,11 @@ public final class ResultStream implements TaskStarts, AutoCloseable {
                 synchronized (this) {
                     writeAll(false, Long.MAX_VALUE);
                 }
+                lastWrite = System.currentTimeMillis();
             } catch (InterruptedException e) {
                 return;
             } catch (ApiWriter.WriteFailed e) {
+                lastWrite = System.currentTimeMillis();
                 if (!e.retryable) {
                     refused = e;
                     log.println("results stream: " + e.getMessage() + "; nothing more is recorded, the pod will exit 2");
@@ -174,9 +179,11 @@ public final class ResultStream implements TaskStarts, AutoCloseable {
         }
     }
 
+    private long minSpacing() { return Math.min(1000, flushMillis / 4); }
+
     /**
-     * The kept batch first, then pending records in batches of the target size: at an interval one batch (more only
-     * while full ones wait), at the end until the last one is written. Holds this.
+     * The kept batch, else the pending records up to the target size: one batch at an interval, every batch left at
+     * the end (the last one marked). Holds this.
      */
     private void writeAll(boolean last, long deadlineNanos) throws ApiWriter.WriteFailed, InterruptedException {
         while (true) {
@@ -191,11 +198,11 @@ public final class ResultStream implements TaskStarts, AutoCloseable {
             recorded += unsent.count;
             batches++;
             unsent = null;
-            if (last ? wasLast : pendingChars() < ResultsContract.TARGET_BATCH_BYTES) return;
+            if (!last || wasLast) return;
         }
     }
 
-    private long pendingChars() {
+    private long pendingChars() {  // the records not yet in a batch
         synchronized (lock) {
             return pendingChars;
         }

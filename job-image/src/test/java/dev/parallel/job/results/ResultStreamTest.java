@@ -127,6 +127,20 @@ class ResultStreamTest {
     }
 
     @Test
+    void fullBatchesAreSpacedAQuarterIntervalApart() throws Exception {
+        ResultStream s = stream(2000, Duration.ofSeconds(5)); // at most one write per 500 ms
+        for (long i = 0; i < 2500; i++) s.record(result(i, 300), null); // 3 full batches
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (api.batches().isEmpty() && System.nanoTime() < deadline) Thread.sleep(5);
+        Thread.sleep(200);
+        assertThat(api.batches()).as("the second full batch waits").hasSize(1);
+        while (api.batches().size() < 2 && System.nanoTime() < deadline) Thread.sleep(5);
+        assertThat(api.batches()).hasSize(2);
+        s.finish(Long.MAX_VALUE); // the end does not wait
+        assertThat(indices(api.batches())).hasSize(2500);
+    }
+
+    @Test
     void theOldestRunningTasksAndTheNumberInFlightAreReported() throws Exception {
         ResultStream s = stream(3_600_000, Duration.ofSeconds(5));
         for (long i = 0; i < 12; i++) {

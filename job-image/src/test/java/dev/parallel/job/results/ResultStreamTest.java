@@ -109,6 +109,21 @@ class ResultStreamTest {
     }
 
     @Test
+    void recordsSurviveTheirOwnEscapingWhateverTheyHold() throws Exception {
+        String odd = "quote \" backslash \\ tab \t nul \u0000 e\u0301 \u20ac \ud83d\ude00 </script>";
+        ResultStream s = stream(3_600_000, Duration.ofSeconds(5));
+        TaskResult r = TaskResult.success(0, odd, Json.MAPPER.getNodeFactory().textNode(odd), 1, 1);
+        s.record(r, null);
+        s.record(TaskResult.failure(1, "f", odd, 2, 3), null);
+        s.finish(Long.MAX_VALUE);
+        List<String> lines = records(api.batches().get(0));
+        assertThat(Json.MAPPER.readValue(lines.get(0), TaskResult.class)).isEqualTo(r);
+        assertThat(Json.MAPPER.readValue(lines.get(1), TaskResult.class).error()).isEqualTo(odd);
+        assertThat(Json.MAPPER.treeToValue(api.batches().get(0), TaskResultBatch.class).getSpec().records)
+                .isEqualTo(Json.MAPPER.writeValueAsString(r) + "\n" + Json.MAPPER.writeValueAsString(TaskResult.failure(1, "f", odd, 2, 3)) + "\n");
+    }
+
+    @Test
     void aQuietIntervalFlushesWhatFinishedWithoutWaitingForTheEnd() throws Exception {
         ResultStream s = stream(200, Duration.ofSeconds(5));
         for (long i = 0; i < 3; i++) s.record(result(i, 10), null);

@@ -28,7 +28,7 @@ import java.util.List;
  */
 public final class ResultWriter {
     public static final String COMPONENT = "result-writer";
-    /** The projected token + CA volume, and the results ConfigMap mounted for its done sets. */
+    /** The projected token + CA volume, and the results ConfigMap mounted for its done sets (PodTemplateRules reserves both). */
     static final String TOKEN_VOLUME = "pj-results-token";
     static final String DONE_VOLUME = "pj-results-done";
     /** What the flush interval is scaled for: a whole Job stays under this many writes per second. */

@@ -220,7 +220,7 @@ class ResultsAdmissionRealApiServerTest {
             assertThatThrownBy(() -> createAs(c, batch(b -> {})))
                     .isInstanceOfSatisfying(KubernetesClientException.class, e -> {
                         assertThat(e.getCode()).isEqualTo(403);
-                        assertThat(e.getMessage()).contains("rule pod-token").contains("names no pod");
+                        assertThat(e.getMessage()).contains("rule pod-token").contains("credentials name no pod");
                     });
         }
         Config legacy = Config.fromKubeconfig(server.getKubeConfigYaml());

@@ -141,6 +141,7 @@ class ResultWriterE2ETest {
 
         String jobUid = c.batch().v1().jobs().inNamespace(NS).withName(NAME).get().getMetadata().getUid();
         var cases = probe(worker.getSpec().getContainers().get(0).getImage(), jobUid);
+        cases.forEach((k, v) -> System.out.println("[writer probe] " + k + ": " + v.substring(0, Math.min(v.length(), 400))));
         assertThat(cases.keySet()).containsExactly("own", "another-parallel-job", "another-part", "another-pod", "wrong-pod-uid",
                 "wrong-owner", "get-batch", "list-batches", "list-pods", "get-secret", "list-configmaps");
         assertThat(cases.get("own")).startsWith("201 ");

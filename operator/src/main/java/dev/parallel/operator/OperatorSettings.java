@@ -48,4 +48,12 @@ public interface OperatorSettings {
     /** Whether each ParallelJob gets a NetworkPolicy for its pods (JobNetworkPolicy; chart: networkPolicies.enabled). */
     @WithDefault("true")
     boolean networkPolicies();
+
+    /**
+     * The operator-wide switch of streamed results (chart value results.stream): on, a ParallelJob whose
+     * spec.results.stream is not false gets a writer identity (ResultWriter) and its pods record each task as it
+     * finishes; off, pods report only when their part ends, whatever the spec says.
+     */
+    @WithDefault("true")
+    boolean resultsStream();
 }

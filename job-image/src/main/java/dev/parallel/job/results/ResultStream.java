@@ -265,7 +265,7 @@ public final class ResultStream implements TaskStarts, AutoCloseable {
      */
     static String quoted(List<String> lines) {
         int n = 2;
-        for (String l : lines) n += l.length() + l.length() / 4 + 2;
+        for (String l : lines) n += 2 * l.length() + 2; // at most every character escaped (control characters aside)
         StringBuilder sb = new StringBuilder(n).append('"');
         for (String l : lines) {
             for (int i = 0, len = l.length(); i < len; i++) {

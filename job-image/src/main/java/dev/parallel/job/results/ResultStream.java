@@ -139,10 +139,10 @@ public final class ResultStream implements TaskStarts, AutoCloseable {
 
     private void stop() throws InterruptedException {
         stopping = true;
-        synchronized (lock) {
-            lock.notifyAll();
-        }
-        flusher.join(); // a write in progress finishes or runs out of its retry budget
+        // A write in progress (perhaps in its retry backoff) is cut short: its batch stays kept under its name and
+        // the caller writes it again (409 if the cut request had landed), within the caller's own deadline.
+        flusher.interrupt();
+        flusher.join();
     }
 
     private void flushLoop() {

@@ -48,4 +48,12 @@ public interface OperatorSettings {
     /** Whether each ParallelJob gets a NetworkPolicy for its pods (JobNetworkPolicy; chart: networkPolicies.enabled). */
     @WithDefault("true")
     boolean networkPolicies();
+
+    /**
+     * While a ParallelJob whose pods stream their results runs, how often (seconds) the operator folds them into
+     * progress and status at least (chart value results.progressIntervalSeconds): the progress lag beside the pods'
+     * flush interval.
+     */
+    @WithDefault("5")
+    int resultsProgressIntervalSeconds();
 }

@@ -60,6 +60,16 @@ public record FoldState(Map<Integer, PartSummary> folds, Map<Integer, DoneSet> d
         return DoneSet.empty(b.start(), b.size());
     }
 
+    /** The ConfigMap keys of parts {@code parts}' folds and done sets (what a pass that changed them writes). */
+    public Map<String, String> entries(Set<Integer> parts) {
+        Map<String, String> out = new TreeMap<>();
+        for (int p : parts) {
+            if (folds.containsKey(p)) out.put(foldKey(p), json(folds.get(p)));
+            if (done.containsKey(p)) out.put(doneKey(p), done.get(p).encode());
+        }
+        return out;
+    }
+
     /** Tasks recorded in every part. */
     public long recorded() { return done.values().stream().mapToLong(DoneSet::count).sum(); }
 

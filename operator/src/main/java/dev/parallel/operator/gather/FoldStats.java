@@ -8,7 +8,7 @@ import java.util.TreeMap;
 
 /**
  * What the fold remembers across passes besides the parts (the results ConfigMap's {@code stats} key): a histogram of
- * task durations (four buckets per doubling, so p50/p95 are within about 19%), throughput samples (cumulative recorded
+ * task durations (four buckets per doubling, so p50/p95 are within about 10%), throughput samples (cumulative recorded
  * tasks over time, the last {@link #WINDOW_MILLIS} and one before), and the cluster store's record counts. Immutable.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -32,8 +32,8 @@ public record FoldStats(Map<Integer, Long> durations, List<long[]> samples, long
         return 1 + (int) Math.floor(4 * (Math.log(millis) / Math.log(2)));
     }
 
-    /** A bucket's upper bound in milliseconds (what a quantile in it reports). */
-    static long upper(int bucket) { return bucket == 0 ? 0 : Math.round(Math.pow(2, bucket / 4.0)); }
+    /** A bucket's geometric middle in milliseconds (what a quantile in it reports: within 10% of any duration in it). */
+    static long middle(int bucket) { return bucket == 0 ? 0 : Math.round(Math.pow(2, (bucket - 0.5) / 4.0)); }
 
     /** These stats with more task durations. */
     public FoldStats withDurations(List<Long> millis) {
@@ -65,7 +65,7 @@ public record FoldStats(Map<Integer, Long> durations, List<long[]> samples, long
         long seen = 0;
         for (var e : new TreeMap<>(durations).entrySet()) {
             seen += e.getValue();
-            if (seen >= rank) return upper(e.getKey());
+            if (seen >= rank) return middle(e.getKey());
         }
         return null;
     }

@@ -204,10 +204,8 @@ public final class Gatherer {
 
         Set<Integer> changedParts = new TreeSet<>();
         r.batches().forEach(b -> { if (b.fresh() > 0) changedParts.add(b.part()); });
-        for (int p : changedParts) {
-            if (!newFinals.containsKey(p)) add.put(FoldState.foldKey(p), FoldState.json(state.folds().get(p)));
-            add.put(ResultsContract.doneKey(p), state.done().get(p).encode());
-        }
+        add.putAll(state.entries(changedParts));
+        newFinals.keySet().forEach(p -> add.remove(FoldState.foldKey(p))); // the summary replaces the fold
         Set<String> writers = new TreeSet<>();
         sorted.trusted().forEach(b -> writers.add(BatchTrust.label(b, ResultsContract.LABEL_POD_UID)));
         boolean newWriters = !before.pods().containsAll(writers);

@@ -42,6 +42,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: [""]
   resources: [secrets, services]
   verbs: [create, delete]
+# Streamed results: the pods' TaskResultBatches are listed, folded into the results ConfigMap and deleted
+# (by name, and by label when the run ends); the pods create them (a Role of their own), the operator never does.
+- apiGroups: [parallel.dev]
+  resources: [taskresultbatches]
+  verbs: [list, delete, deletecollection]
 - apiGroups: [events.k8s.io]
   resources: [events]
   verbs: [create, patch]

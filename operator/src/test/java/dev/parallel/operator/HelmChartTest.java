@@ -33,7 +33,8 @@ class HelmChartTest {
             "events.k8s.io/events: create,patch",
             "networking.k8s.io/networkpolicies: create",
             "parallel.dev/paralleljobs/status: get,patch,update",
-            "parallel.dev/paralleljobs: get,list,watch");
+            "parallel.dev/paralleljobs: get,list,watch",
+            "parallel.dev/taskresultbatches: delete,deletecollection,list");
 
     record Run(int code, String out, String err) {}
 

@@ -206,6 +206,28 @@ class StreamedReconcileMockServerTest {
     }
 
     @Test
+    void theClusterStoreKeepsRecordsUpToItsBoundAndCountsTheRest() {
+        Fixtures.create(client, "full", "kernel: pi\nparams: {samples: 10}\ntasks: {range: {start: 0, end: 2000}}\npods: 1\n");
+        reconcile("full");
+        pod("full", "full-0-aaaaa", 0, "Running", null);
+        for (int i = 0; i < 4; i++) write("full", "full-0-aaaaa", i, 0, i * 500L, (i + 1) * 500L);
+        var g = new Gatherer(client, 80_000); // room for a few hundred records beside the fold state
+        var gathered = g.gather(Fixtures.plan(get("full")), job("full"), seen("full").partPods(), results("full"), new PendingEvents(),
+                Instant.now());
+        var stats = gathered.streamed().stats();
+        assertThat(stats.records() + stats.recordsDropped()).isEqualTo(2000);
+        assertThat(stats.records()).isPositive().isLessThan(2000);
+        ConfigMap cm = results("full");
+        assertThat(cm.getData().get("part-00000.results.jsonl").lines().count()).isEqualTo(stats.records());
+        assertThat(cm.getData().get("results-truncated")).isEqualTo("true");
+        assertThat(dev.parallel.operator.gather.ResultsStore.size(cm)).isLessThanOrEqualTo(80_000);
+        assertThat(gathered.streamed().truncated()).startsWith("kept " + stats.records() + " of 2000 task records (");
+        // Counts and the reduction stay exact.
+        assertThat(gathered.streamed().folds().get(0).ok()).isEqualTo(2000);
+        assertThat(gathered.streamed().folds().get(0).partial().get("hits").asLong()).isEqualTo(hits(0, 2000));
+    }
+
+    @Test
     void streamFalseKeepsTheOldPath() {
         Fixtures.create(client, "old", PI + "results: {stream: false}\n");
         reconcile("old");

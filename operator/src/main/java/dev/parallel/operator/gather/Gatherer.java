@@ -251,19 +251,23 @@ public final class Gatherer {
                 });
                 r.batches().forEach(b -> { if (!b.lines().isEmpty()) lines.computeIfAbsent(b.part(), k -> new StringBuilder()).append(b.lines()); });
                 for (var e : lines.entrySet()) {
-                    long n = e.getValue().chars().filter(c -> c == '\n').count();
-                    int len = e.getValue().toString().getBytes(StandardCharsets.UTF_8).length;
-                    if (!truncated && size + len + RESERVE_BYTES <= maxResultsBytes) {
-                        String key = ResultsStore.resultsKey(e.getKey());
-                        String old = data.getOrDefault(key, "");
-                        data.put(key, old + e.getValue());
-                        size += len + (old.isEmpty() ? key.length() : 0);
-                        kept += n;
-                        bytes += len;
-                    } else {
-                        truncated = true;
-                        dropped += n;
+                    String key = ResultsStore.resultsKey(e.getKey());
+                    StringBuilder keep = new StringBuilder(data.getOrDefault(key, ""));
+                    if (keep.isEmpty()) size += key.length();
+                    for (String line : e.getValue().toString().split("\n")) {
+                        if (line.isEmpty()) continue;
+                        int len = line.getBytes(StandardCharsets.UTF_8).length + 1;
+                        if (!truncated && size + len + RESERVE_BYTES <= maxResultsBytes) {
+                            keep.append(line).append('\n');
+                            size += len;
+                            kept++;
+                            bytes += len;
+                        } else { // the first that does not fit ends the keeping: the store holds the first R recorded
+                            truncated = true;
+                            dropped++;
+                        }
                     }
+                    if (!keep.isEmpty()) data.put(key, keep.toString());
                 }
                 if (truncated) data.put(ResultsStore.TRUNCATED_KEY, "true");
                 stats = stats.withRecords(kept, dropped, bytes);

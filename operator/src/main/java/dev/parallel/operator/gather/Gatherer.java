@@ -147,9 +147,16 @@ public final class Gatherer {
         long bytes = 0;
         String cont = null;
         do {
-            var page = client.resources(TaskResultBatch.class).inNamespace(plan.namespace())
-                    .withLabel(ResultsContract.LABEL_JOB, plan.jobName())
-                    .list(new ListOptionsBuilder().withLimit(PAGE).withContinue(cont).build());
+            io.fabric8.kubernetes.api.model.KubernetesResourceList<TaskResultBatch> page;
+            try {
+                page = client.resources(TaskResultBatch.class).inNamespace(plan.namespace())
+                        .withLabel(ResultsContract.LABEL_JOB, plan.jobName())
+                        .list(new ListOptionsBuilder().withLimit(PAGE).withContinue(cont).build());
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 404) throw e;
+                throw new IllegalStateException("the TaskResultBatch CRD is not installed (crds/taskresultbatches.parallel.dev-v1.yml; "
+                        + "the chart's crds/ hold it): apply it, or set spec.results.stream: false", e);
+            }
             for (TaskResultBatch b : page.getItems()) {
                 out.add(b);
                 bytes += BatchRecords.bytes(b);

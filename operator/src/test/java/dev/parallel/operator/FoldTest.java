@@ -206,6 +206,7 @@ class FoldTest {
         var s = BatchTrust.sort(List.of(ours, otherOwner, unknownNew, unknownOld, badPart, mislabelled), JOB_UID, pods, 2, NOW);
         assertThat(s.trusted()).containsExactly(ours);
         assertThat(s.waiting()).isEqualTo(1 + 2); // the unknown pod's young batch; young part mistakes wait for their 2 min
+        assertThat(s.waitingParts()).containsExactly(0);
         assertThat(s.foreign()).extracting(BatchTrust.Foreign::name)
                 .containsExactlyInAnyOrder(otherOwner.getMetadata().getName(), unknownOld.getMetadata().getName());
         assertThat(s.foreign()).anyMatch(f -> f.why().contains("pod UID uid-y is not a pod of Job demo"));

@@ -25,18 +25,21 @@ public final class BatchTrust {
     /** A foreign batch and why. */
     public record Foreign(String name, String why) {}
 
-    public record Sorted(List<TaskResultBatch> trusted, List<Foreign> foreign, int waiting) {}
+    /** {@code waitingParts}: parts with a batch that waits (none of them is declared final this pass). */
+    public record Sorted(List<TaskResultBatch> trusted, List<Foreign> foreign, int waiting, Set<Integer> waitingParts) {}
 
     public static Sorted sort(List<TaskResultBatch> batches, String jobUid, Set<String> podUids, int parts, Instant now) {
         List<TaskResultBatch> trusted = new ArrayList<>();
         List<Foreign> foreign = new ArrayList<>();
         int waiting = 0;
+        Set<Integer> waitingParts = new java.util.TreeSet<>();
         for (TaskResultBatch b : batches) {
             String why = check(b, jobUid, parts);
             String podUid = label(b, ResultsContract.LABEL_POD_UID);
             if (why == null && !podUids.contains(podUid)) {
                 if (!older(b, now)) {
                     waiting++;
+                    waitingParts.add(b.getSpec().part);
                     continue;
                 }
                 why = "pod UID " + podUid + " is not a pod of Job " + label(b, ResultsContract.LABEL_JOB);
@@ -45,7 +48,7 @@ public final class BatchTrust {
             else if (older(b, now) || !ownedBy(b, jobUid)) foreign.add(new Foreign(b.getMetadata().getName(), why));
             else waiting++;
         }
-        return new Sorted(trusted, foreign, waiting);
+        return new Sorted(trusted, foreign, waiting, waitingParts);
     }
 
     /** Why the batch is not ours, or null. */

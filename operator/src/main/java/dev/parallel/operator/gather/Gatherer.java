@@ -201,7 +201,7 @@ public final class Gatherer {
             boolean succeeded = own.stream().anyMatch(p -> p.getMetadata().getName().equals(f.podName())
                     && p.getStatus() != null && "Succeeded".equals(p.getStatus().getPhase()));
             var fin = FinalParts.decide(plan, f.part(), f.summary(), succeeded, state.folds().get(f.part()),
-                    state.doneOf(plan, f.part()), listing.all() && sorted.waiting() == 0);
+                    state.doneOf(plan, f.part()), listing.all() && !sorted.waitingParts().contains(f.part()));
             if (fin == null) continue;
             newFinals.put(f.part(), fin.summary());
             if (fin.fromPod()) fromPodLogs.put(f.part(), f.podName());
@@ -216,6 +216,13 @@ public final class Gatherer {
         Set<String> writers = new TreeSet<>();
         sorted.trusted().forEach(b -> writers.add(BatchTrust.label(b, ResultsContract.LABEL_POD_UID)));
         boolean newWriters = !before.pods().containsAll(writers);
+        // Remembered: the pods that may still write (not finished) and those whose batches are still there. A
+        // finished pod's batches are all listed by then; a deleted pod's last batch counts because it was
+        // remembered while the pod ran. Bounded by the running pods, not by every pod the Job ever had.
+        Set<String> remember = new TreeSet<>(writers);
+        own.stream().filter(p -> p.getStatus() == null || !Set.of("Succeeded", "Failed").contains(p.getStatus().getPhase()))
+                .forEach(p -> remember.add(p.getMetadata().getUid()));
+        if (!listing.all()) remember.addAll(before.pods());
         boolean changed = r.fresh() > 0 || !newFinals.isEmpty() || newWriters;
 
         FoldStats stats = state.stats();
@@ -239,7 +246,7 @@ public final class Gatherer {
             Map<String, String> data = new TreeMap<>(results.getData() == null ? Map.of() : results.getData());
             data.putAll(add);
             remove.forEach(data::remove);
-            data.put(FoldState.PODS_KEY, FoldState.json(seenUids));
+            data.put(FoldState.PODS_KEY, FoldState.json(remember));
             data.put(FoldState.STATS_KEY, FoldState.json(stats));
             Map<Integer, PartSummary> allFinals = new TreeMap<>(finals);
             allFinals.putAll(newFinals);

@@ -68,7 +68,7 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
         this.metrics = metrics;
         this.validation = new Validation(client, Duration.ofSeconds(settings.missingReferenceTimeoutSeconds()));
         this.deployer = new Deployer(client, settings);
-        this.gatherer = new Gatherer(client, settings.maxResultsBytes(), null, metrics.foldListener());
+        this.gatherer = new Gatherer(client, settings.maxResultsBytes(), null, metrics.foldListener(), Gatherer::streaming);
         this.progressInterval = Duration.ofSeconds(Math.max(1, settings.resultsProgressIntervalSeconds()));
         this.queue = new QueueGate(client, settings);
         this.kueueEnabled = settings.kueueEnabled();

@@ -40,6 +40,7 @@ public final class Gatherer {
     private final int maxResultsBytes;
     private final ExternalStore s3;
     private final FoldListener listener;
+    private final java.util.function.Predicate<Plan> streams;
     private final LiveTracker live = new LiveTracker();
 
     /** Most bytes of records one pass reads (the rest waits for the next pass, seconds later). */
@@ -60,17 +61,24 @@ public final class Gatherer {
         default void running(String pjUid, long tasks) { }
     }
 
-    public Gatherer(KubernetesClient client, int maxResultsBytes) { this(client, maxResultsBytes, null, FoldListener.NONE); }
+    public Gatherer(KubernetesClient client, int maxResultsBytes) {
+        this(client, maxResultsBytes, null, FoldListener.NONE, Gatherer::streaming);
+    }
 
-    /** @param s3 the S3 store (null: this build has none, and store: s3 fails the pass with a message) */
-    public Gatherer(KubernetesClient client, int maxResultsBytes, ExternalStore s3, FoldListener listener) {
+    /**
+     * @param s3 the S3 store (null: this build has none, and store: s3 fails the pass with a message)
+     * @param streams whether a ParallelJob's pods stream (the same decision as their pods' environment)
+     */
+    public Gatherer(KubernetesClient client, int maxResultsBytes, ExternalStore s3, FoldListener listener,
+                    java.util.function.Predicate<Plan> streams) {
         this.client = client;
         this.maxResultsBytes = maxResultsBytes;
         this.s3 = s3;
         this.listener = listener;
+        this.streams = streams;
     }
 
-    /** Whether the pods stream their records (spec.results.stream, default true). */
+    /** Whether the pods stream their records by the spec alone (spec.results.stream, default true). */
     public static boolean streaming(Plan plan) {
         return plan.spec().results == null || plan.spec().results.streamOrDefault();
     }
@@ -85,7 +93,7 @@ public final class Gatherer {
 
     public Gathered gather(Plan plan, Job job, List<Pod> pods, ConfigMap results, dev.parallel.operator.events.PendingEvents events,
                            Instant now) {
-        if (streaming(plan) && job != null) return fold(plan, job, pods, results, events, now);
+        if (streams.test(plan) && job != null) return fold(plan, job, pods, results, events, now);
         Map<Integer, PartSummary> finals = new TreeMap<>(ResultsStore.summaries(results));
         var fresh = PartObserver.newlyFinished(plan, job, pods, finals.keySet());
         boolean truncated = ResultsStore.truncated(results);
@@ -339,7 +347,7 @@ public final class Gatherer {
     public void cleanup(Plan plan) {
         live.forget(plan.pj().getMetadata().getUid());
         listener.running(plan.pj().getMetadata().getUid(), 0);
-        if (!streaming(plan)) return;
+        if (!streams.test(plan)) return;
         try {
             client.resources(TaskResultBatch.class).inNamespace(plan.namespace())
                     .withLabel(ResultsContract.LABEL_JOB, plan.jobName()).delete();

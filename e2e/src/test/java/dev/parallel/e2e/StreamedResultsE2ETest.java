@@ -126,6 +126,13 @@ class StreamedResultsE2ETest {
         return out;
     }
 
+    /** Tasks of {@code part} in its done set in the results ConfigMap now (what a replacement pod would skip). */
+    static long recorded(String name, int part) {
+        ConfigMap cm = Cluster.client().configMaps().inNamespace(NS).withName(name + "-results").get();
+        String done = cm == null || cm.getData() == null ? null : cm.getData().get(dev.parallel.api.contract.ResultsContract.doneKey(part));
+        return done == null ? 0 : dev.parallel.api.contract.DoneSet.decode(done).count();
+    }
+
     static Pod runningPodOf(String name, int part) {
         return await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).until(() -> Cluster.runningPods(NS, name)
                 .stream().filter(p -> String.valueOf(part).equals(p.getMetadata().getAnnotations().get("batch.kubernetes.io/job-completion-index"))
@@ -171,29 +178,34 @@ class StreamedResultsE2ETest {
     void aPodSigkilledHalfwayIsReplacedByOneThatRunsOnlyTheUnrecordedTasks() throws Exception {
         String name = "st-podkill";
         Cluster.fresh(NS, name);
-        String yaml = piJob(name, 80, 20_000_000L, 2);
+        // About a second a task on one thread; the kill lands once part 0's done set (what its replacement reads)
+        // holds a quarter of the block, well before the part ends.
+        String yaml = piJob(name, 32, 800_000_000L, 2);
         Object expected = ReliabilityE2ETest.referenceResult(yaml);
         Cluster.apply(NS, yaml);
         Pod victim = runningPodOf(name, 0);
-        long block = 40;
-        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(100)).until(() -> Cluster.tasksLogged(NS, victim) >= block / 2);
+        long block = 16;
+        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(100)).until(() -> recorded(name, 0) >= block / 4);
         long finishedAtKill = Cluster.tasksLogged(NS, victim);
+        long recordedAtKill = recorded(name, 0);
+        assertThat(finishedAtKill).as("the kill lands before part 0 ends").isLessThan(block);
         Cluster.signal(victim, "worker", "SIGKILL");
         ParallelJob pj = awaitDone(name, Duration.ofMinutes(5));
         assertExact(pj, expected);
-        assertEveryRecordOnce(name, 80);
+        assertEveryRecordOnce(name, 32);
         List<PartSummary> part0 = summaries(name, 0);
         assertThat(part0).as("the replacement's summary").isNotEmpty();
         PartSummary replacement = part0.get(part0.size() - 1);
         long ran = replacement.ok() + replacement.failed();
         assertThat(replacement.skipped()).as("the replacement skipped what was recorded").isPositive();
         assertThat(replacement.skipped() + ran).as("skipped + ran = the block").isEqualTo(block);
-        assertThat(replacement.skipped()).isLessThanOrEqualTo(finishedAtKill);
+        assertThat(replacement.skipped()).isLessThanOrEqualTo(finishedAtKill).isGreaterThanOrEqualTo(recordedAtKill);
         assertThat(pj.getStatus().tasks.podsFailed).isGreaterThanOrEqualTo(1);
         assertNoBatchesLeft(name);
-        report(String.format("pi, 80 tasks in 2 pods, part 0's pod SIGKILLed after %d of its 40 tasks finished: its replacement "
-                + "skipped %d (recorded) and ran %d; %d task(s) ran twice (finished but not yet flushed); result exact %s",
-                finishedAtKill, replacement.skipped(), ran, finishedAtKill - replacement.skipped(), result(pj)));
+        report(String.format("pi, 32 tasks x 800M samples in 2 pods, part 0's pod SIGKILLed after %d of its 16 tasks finished (%d in "
+                + "its done set): its replacement skipped %d (recorded) and ran %d; %d task(s) ran twice (finished, not yet recorded "
+                + "when the replacement started); result exact %s", finishedAtKill, recordedAtKill, replacement.skipped(), ran,
+                finishedAtKill - replacement.skipped(), result(pj)));
         Cluster.fresh(NS, name);
     }
 
@@ -239,10 +251,12 @@ class StreamedResultsE2ETest {
     void theOperatorSigkilledThreeTimesMidRunCountsEveryTaskOnce() throws Exception {
         String name = "st-opkill";
         Cluster.fresh(NS, name);
-        Cluster.apply(NS, sleepJob(name, 600, 100, 2, null));
+        // 480 x 300 ms over 2 pods: 72 s of work, so all three kills (and the restarts between) land mid-run.
+        Cluster.apply(NS, sleepJob(name, 480, 300, 2, null));
         runningPodOf(name, 0);
+        await().atMost(Duration.ofMinutes(2)).until(() -> Cluster.get(NS, name).getStatus().tasks.succeeded > 0);
         for (int k = 1; k <= 3; k++) {
-            Thread.sleep(4000);
+            Thread.sleep(3000);
             Pod op = ReliabilityE2ETest.readyOperator();
             assertThat(op).as("a Ready operator before kill %d", k).isNotNull();
             ParallelJob now = Cluster.get(NS, name);
@@ -258,10 +272,10 @@ class StreamedResultsE2ETest {
             report("operator kill " + k + " at progress " + now.getStatus().progress);
         }
         ParallelJob pj = awaitDone(name, Duration.ofMinutes(5));
-        assertExact(pj, 600 * 100);
-        assertEveryRecordOnce(name, 600);
+        assertExact(pj, 480 * 300);
+        assertEveryRecordOnce(name, 480);
         assertNoBatchesLeft(name);
-        report("operator SIGKILLed 3 times mid-run (600 tasks in 2 pods): Succeeded, 600 of 600 counted once, every record "
+        report("operator SIGKILLed 3 times mid-run (480 tasks in 2 pods): Succeeded, 480 of 480 counted once, every record "
                 + "once, result exact (" + result(pj) + ")");
         Cluster.fresh(NS, name);
     }

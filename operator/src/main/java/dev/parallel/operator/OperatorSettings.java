@@ -50,6 +50,14 @@ public interface OperatorSettings {
     boolean networkPolicies();
 
     /**
+     * The operator-wide switch of streamed results (chart value results.stream): on, a ParallelJob whose
+     * spec.results.stream is not false gets a writer identity (ResultWriter) and its pods record each task as it
+     * finishes; off, pods report only when their part ends, whatever the spec says.
+     */
+    @WithDefault("true")
+    boolean resultsStream();
+
+    /**
      * While a ParallelJob whose pods stream their results runs, how often (seconds) the operator folds them into
      * progress and status at least (chart value results.progressIntervalSeconds): the progress lag beside the pods'
      * flush interval.

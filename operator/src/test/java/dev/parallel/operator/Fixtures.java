@@ -21,7 +21,9 @@ final class Fixtures {
     static final OperatorSettings KUEUE = new TestSettings(true, 600);
 
     /** The operator's settings in tests: the chart's defaults, except the two a test varies. */
-    record TestSettings(boolean kueueEnabled, int missingReferenceTimeoutSeconds) implements OperatorSettings {
+    record TestSettings(boolean kueueEnabled, int missingReferenceTimeoutSeconds, boolean streaming) implements OperatorSettings {
+        TestSettings(boolean kueueEnabled, int missingReferenceTimeoutSeconds) { this(kueueEnabled, missingReferenceTimeoutSeconds, true); }
+
         public String jobImage() { return "docker.io/parallel-dev/job:test"; }
         public String jobImagePullPolicy() { return "IfNotPresent"; }
         public String defaultCpu() { return "500m"; }
@@ -30,7 +32,11 @@ final class Fixtures {
         public long jobPodUser() { return 1000; }
         public boolean networkPolicies() { return true; }
         public int resultsProgressIntervalSeconds() { return 5; }
+        public boolean resultsStream() { return streaming; }
     }
+
+    /** As {@link #SETTINGS}, with streamed results off operator-wide (chart value results.stream: false). */
+    static final OperatorSettings NO_STREAM = new TestSettings(false, 600, false);
 
     static ParallelJob pj(String specYaml) {
         try {

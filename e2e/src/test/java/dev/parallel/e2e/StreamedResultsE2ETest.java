@@ -181,7 +181,6 @@ class StreamedResultsE2ETest {
         // About a second a task on one thread; the kill lands once part 0's done set (what its replacement reads)
         // holds a quarter of the block, well before the part ends.
         String yaml = piJob(name, 32, 800_000_000L, 2);
-        Object expected = ReliabilityE2ETest.referenceResult(yaml);
         Cluster.apply(NS, yaml);
         Pod victim = runningPodOf(name, 0);
         long block = 16;
@@ -191,7 +190,8 @@ class StreamedResultsE2ETest {
         assertThat(finishedAtKill).as("the kill lands before part 0 ends").isLessThan(block);
         Cluster.signal(victim, "worker", "SIGKILL");
         ParallelJob pj = awaitDone(name, Duration.ofMinutes(5));
-        assertExact(pj, expected);
+        // The reference (C, both cores) only now: computed during the run it starved the API server on 2 cores.
+        assertExact(pj, ReliabilityE2ETest.referenceResult(yaml));
         assertEveryRecordOnce(name, 32);
         List<PartSummary> part0 = summaries(name, 0);
         assertThat(part0).as("the replacement's summary").isNotEmpty();

@@ -67,6 +67,7 @@ class StreamedResultsE2ETest {
                 %s""".formatted(name, millis, tasks, pods, extra == null ? "" : extra.indent(2));
     }
 
+    /** pi on one thread per pod; retriesPerTask also lets the Job retry a part whose pod was killed (backoffLimitPerIndex). */
     static String piJob(String name, int tasks, long samples, int pods) {
         return """
                 apiVersion: parallel.dev/v1alpha1
@@ -78,6 +79,7 @@ class StreamedResultsE2ETest {
                   tasks: {range: {start: 0, end: %d, param: task}}
                   pods: %d
                   threadsPerPod: 1
+                  retriesPerTask: 2
                 """.formatted(name, samples, tasks, pods);
     }
 

@@ -67,7 +67,10 @@ class StreamedResultsE2ETest {
                 %s""".formatted(name, millis, tasks, pods, extra == null ? "" : extra.indent(2));
     }
 
-    /** pi on one thread per pod; retriesPerTask also lets the Job retry a part whose pod was killed (backoffLimitPerIndex). */
+    /**
+     * pi on one thread per pod; retriesPerTask also lets the Job retry a part whose pod was killed (backoffLimitPerIndex).
+     * Half a CPU each: two pods at full speed starved this 2-CPU node's API server (client timeouts).
+     */
     static String piJob(String name, int tasks, long samples, int pods) {
         return """
                 apiVersion: parallel.dev/v1alpha1
@@ -80,6 +83,7 @@ class StreamedResultsE2ETest {
                   pods: %d
                   threadsPerPod: 1
                   retriesPerTask: 2
+                  resources: {requests: {cpu: 100m, memory: 256Mi}, limits: {cpu: 500m, memory: 512Mi}}
                 """.formatted(name, samples, tasks, pods);
     }
 
@@ -183,7 +187,7 @@ class StreamedResultsE2ETest {
         // The expected result is a run of the same tasks without the kill (the same seed: pi's hits depend only on it
         // and the task index). Its duration also sizes the tasks: pi's speed here varies tenfold with the load, and the
         // kill must land mid-part, after a fold (at most ~6 s behind), so a part must take 16 s or more.
-        long samples = 2_000_000_000L;
+        long samples = 500_000_000L;
         ParallelJob clean = null;
         for (int attempt = 0; attempt < 3; attempt++) {
             Cluster.fresh(NS, name + "-clean");

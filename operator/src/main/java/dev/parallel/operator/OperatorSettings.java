@@ -56,4 +56,12 @@ public interface OperatorSettings {
      */
     @WithDefault("true")
     boolean resultsStream();
+
+    /**
+     * While a ParallelJob whose pods stream their results runs, how often (seconds) the operator folds them into
+     * progress and status at least (chart value results.progressIntervalSeconds): the progress lag beside the pods'
+     * flush interval.
+     */
+    @WithDefault("5")
+    int resultsProgressIntervalSeconds();
 }

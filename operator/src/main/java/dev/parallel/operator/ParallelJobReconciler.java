@@ -60,6 +60,7 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
     private final Gatherer gatherer;
     private final QueueGate queue;
     private final boolean kueueEnabled;
+    private final Duration progressInterval;
 
     public ParallelJobReconciler(KubernetesClient client, OperatorSettings settings, OperatorMetrics metrics) {
         this.client = client;
@@ -67,7 +68,9 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
         this.metrics = metrics;
         this.validation = new Validation(client, Duration.ofSeconds(settings.missingReferenceTimeoutSeconds()));
         this.deployer = new Deployer(client, settings);
-        this.gatherer = new Gatherer(client, settings.maxResultsBytes());
+        this.gatherer = new Gatherer(client, settings.maxResultsBytes(), null, metrics.foldListener(),
+                plan -> dev.parallel.operator.plan.ResultWriter.streams(plan, settings));
+        this.progressInterval = Duration.ofSeconds(Math.max(1, settings.resultsProgressIntervalSeconds()));
         this.queue = new QueueGate(client, settings);
         this.kueueEnabled = settings.kueueEnabled();
     }
@@ -142,17 +145,29 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
             write(pj, StatusCalculator.waiting(plan, seen.previous(), Instant.now(), d.leftovers()), writer, events, false);
             return UpdateControl.<ParallelJob>noUpdate().rescheduleAfter(Duration.ofSeconds(2));
         }
-        // gather: record newly finished parts in the results ConfigMap, once per index.
-        Gathered gathered = gatherer.gather(plan, d.job(), seen.partPods(), d.results());
+        // gather: fold the streamed records and record newly finished parts in the results ConfigMap, once per
+        // task and once per index, in one update.
+        Instant now = Instant.now();
+        Gathered gathered = gatherer.gather(plan, d.job(), seen.partPods(), d.results(), events, now);
         // status: one builder; a finished run stops its MPI workers; one write, then the events.
         // queue: evicted, and every pod stopped: hand the reservation back so Kueue can admit it again.
         if (gate != null) queue.release(plan, gate, seen, seen.jobs());
-        ParallelJobStatus status = StatusCalculator.compute(plan, d.job(), gathered, seen.previous(), Instant.now(),
-                Names.resultsConfigMap(pj), d.waiting(), gate == null ? null : gate.admission());
+        ParallelJobStatus status = StatusCalculator.throttleLive(StatusCalculator.compute(plan, d.job(), gathered,
+                seen.previous(), now, Names.resultsConfigMap(pj), d.waiting(), gate == null ? null : gate.admission()),
+                seen.previous(), now, progressInterval);
         if (status.phase.isTerminal()) deployer.stopMpiWorkers(pj, seen.jobs(), events);
         announce(seen.previous(), status, events);
         write(pj, status, writer, events, true);
-        if (status.phase.isTerminal()) finishWorkload(pj, seen, status);
+        if (status.phase.isTerminal()) {
+            finishWorkload(pj, seen, status);
+            gatherer.cleanup(plan); // the batches left (late duplicates) go now, not with the Job's TTL
+        }
+        // Streaming: fold at least every progress interval while it runs (batches are not watched: thousands of
+        // small objects would cost the operator more than a list every few seconds).
+        if (gathered.streamed() != null && !status.phase.isTerminal() && d.job() != null) {
+            return UpdateControl.<ParallelJob>noUpdate().rescheduleAfter(d.waiting() != null
+                    ? Duration.ofSeconds(Math.min(5, progressInterval.toSeconds())) : progressInterval);
+        }
         // Waiting for MPI workers: look again even if no pod changes, so the Ready timeout fires. A Job without
         // pods: look again for why (a refused pod changes nothing the informers see).
         return d.waiting() != null || dev.parallel.operator.deploy.PodCreation.awaitingPods(seen)

@@ -31,6 +31,7 @@ final class Fixtures {
         public int maxResultsBytes() { return 700_000; }
         public long jobPodUser() { return 1000; }
         public boolean networkPolicies() { return true; }
+        public int resultsProgressIntervalSeconds() { return 5; }
         public boolean resultsStream() { return streaming; }
     }
 

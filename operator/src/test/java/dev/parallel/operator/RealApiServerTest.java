@@ -58,16 +58,18 @@ class RealApiServerTest {
                 .withUpdateKubeConfig(false).build());
         server.start();
         client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(server.getKubeConfigYaml())).build();
-        CustomResourceDefinition crd;
-        try (var in = new FileInputStream("../crds/paralleljobs.parallel.dev-v1.yml")) {
-            crd = client.apiextensions().v1().customResourceDefinitions().load(in).item();
+        for (String file : java.util.List.of("../crds/paralleljobs.parallel.dev-v1.yml", "../crds/taskresultbatches.parallel.dev-v1.yml")) {
+            CustomResourceDefinition crd;
+            try (var in = new FileInputStream(file)) {
+                crd = client.apiextensions().v1().customResourceDefinitions().load(in).item();
+            }
+            client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                var c = client.apiextensions().v1().customResourceDefinitions().withName(crd.getMetadata().getName()).get();
+                return c.getStatus() != null && c.getStatus().getConditions() != null && c.getStatus().getConditions().stream()
+                        .anyMatch(x -> "Established".equals(x.getType()) && "True".equals(x.getStatus()));
+            });
         }
-        client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
-        await().atMost(Duration.ofSeconds(30)).until(() -> {
-            var c = client.apiextensions().v1().customResourceDefinitions().withName(crd.getMetadata().getName()).get();
-            return c.getStatus() != null && c.getStatus().getConditions().stream()
-                    .anyMatch(x -> "Established".equals(x.getType()) && "True".equals(x.getStatus()));
-        });
         client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName("ns1")
                 .endMetadata().build()).create();
     }
@@ -377,6 +379,50 @@ class RealApiServerTest {
     }
 
     /** Events are de-duplicated on the server: the same again (a restarted operator) counts, a once-event stays one. */
+    @Test
+    void streamedBatchesArePagedFoldedAndDeletedOnTheRealServer() throws Exception {
+        ParallelJob pj = create("streamed", "kernel: pi\nparams: {samples: 10}\ntasks: {range: {start: 0, end: 300}}\npods: 1\n");
+        var plan = Planner.plan(pj, null);
+        var job = client.resource(WorkerJob.build(plan, Fixtures.SETTINGS)).create();
+        var results = client.resource(dev.parallel.operator.gather.ResultsStore.empty(plan)).create();
+        // The Job controller does not run here: the test creates the part's pod as it would (it stays Pending).
+        var pod = client.pods().inNamespace("ns1").resource(new io.fabric8.kubernetes.api.model.PodBuilder()
+                .withNewMetadata().withName("streamed-0-abcde").withNamespace("ns1")
+                .withAnnotations(java.util.Map.of(dev.parallel.operator.plan.Names.ANNOTATION_COMPLETION_INDEX, "0"))
+                .withOwnerReferences(new io.fabric8.kubernetes.api.model.OwnerReferenceBuilder().withApiVersion("batch/v1").withKind("Job")
+                        .withName(job.getMetadata().getName()).withUid(job.getMetadata().getUid()).withController(true).build())
+                .endMetadata().withNewSpec().addNewContainer().withName("worker").withImage("docker.io/parallel-dev/job:test").endContainer()
+                .endSpec().build()).create();
+        // 250 batches of one record each: three pages of 100.
+        for (int i = 0; i < 250; i++) {
+            var b = FoldTest.batch(pod.getMetadata().getName(), i, 0, pod.getMetadata().getUid(), job.getMetadata().getUid(), null,
+                    FoldTest.hit(i, i % 7));
+            b.getMetadata().getLabels().put(dev.parallel.api.contract.ResultsContract.LABEL_JOB, job.getMetadata().getName());
+            b.getMetadata().setNamespace("ns1");
+            client.resources(dev.parallel.api.v1alpha1.TaskResultBatch.class).inNamespace("ns1").resource(b).create();
+        }
+        var g = new dev.parallel.operator.gather.Gatherer(client, 700_000);
+        var gathered = g.gather(plan, job, java.util.List.of(pod), results, new dev.parallel.operator.events.PendingEvents(),
+                java.time.Instant.now());
+        assertThat(gathered.streamed().folds().get(0).ok()).isEqualTo(250);
+        assertThat(gathered.streamed().folds().get(0).partial().get("hits").asLong())
+                .isEqualTo(java.util.stream.LongStream.range(0, 250).map(i -> i % 7).sum());
+        var batches = client.resources(dev.parallel.api.v1alpha1.TaskResultBatch.class).inNamespace("ns1");
+        assertThat(batches.list().getItems()).isEmpty();
+        var cm = client.configMaps().inNamespace("ns1").withName(results.getMetadata().getName()).get();
+        assertThat(dev.parallel.api.contract.DoneSet.decode(cm.getData().get("done-00000")).count()).isEqualTo(250);
+        assertThat(cm.getData().get("part-00000.results.jsonl").lines()).hasSize(250);
+        // What is left when the run ends goes by label in one call.
+        for (int i = 250; i < 253; i++) {
+            var b = FoldTest.batch(pod.getMetadata().getName(), i, 0, pod.getMetadata().getUid(), job.getMetadata().getUid(), null,
+                    FoldTest.hit(i, 1));
+            b.getMetadata().getLabels().put(dev.parallel.api.contract.ResultsContract.LABEL_JOB, job.getMetadata().getName());
+            batches.resource(b).create();
+        }
+        g.cleanup(plan);
+        await().atMost(Duration.ofSeconds(10)).until(() -> batches.list().getItems().isEmpty());
+    }
+
     @Test
     void eventsAreDeduplicatedOnTheServer() {
         ParallelJob pj = create("events", "kernel: pi\nparams: {samples: 10}\ntasks: {range: {start: 0, end: 4}}\n");

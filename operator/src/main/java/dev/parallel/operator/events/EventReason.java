@@ -22,7 +22,9 @@ public enum EventReason {
     TasksNotFound("Warning"),
     ServiceAccountNotFound("Warning"),
     /** The API server refuses the Job's pods (Pod Security admission, quota): its message. */
-    PodsRejected("Warning");
+    PodsRejected("Warning"),
+    /** A result batch not from this run's pods (wrong owner, unknown pod, wrong part) was deleted unread. */
+    ForeignResults("Warning");
 
     public final String type;
 

@@ -11,8 +11,16 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import dev.parallel.api.contract.ResultsContract;
+import dev.parallel.api.v1alpha1.ParallelJobStatus;
+import dev.parallel.api.v1alpha1.TaskResultBatch;
+import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -21,20 +29,71 @@ import org.jboss.logging.Logger;
 
 /**
  * Records each newly finished part in the results ConfigMap (its summary, and its per-task results
- * read from the pod's log while they fit under the size limit), then reports every finished part.
+ * read from the pod's log while they fit under the size limit), then reports every finished part. With streaming
+ * (spec.results.stream, default), it first folds the pods' TaskResultBatches (see {@link #fold}); a part is then final
+ * from its fold ({@link FinalParts}).
  */
 public final class Gatherer {
     private static final Logger LOG = Logger.getLogger(Gatherer.class);
 
     private final KubernetesClient client;
     private final int maxResultsBytes;
+    private final ExternalStore s3;
+    private final FoldListener listener;
+    private final java.util.function.Predicate<Plan> streams;
+    private final LiveTracker live = new LiveTracker();
+
+    /** Most bytes of records one pass reads (the rest waits for the next pass, seconds later). */
+    static final long MAX_PASS_BYTES = 32L * 1024 * 1024;
+    /** Batches per list page. */
+    static final long PAGE = 100;
+    /** Room kept free in the results ConfigMap for the folds' growth when records fill it. */
+    static final int RESERVE_BYTES = 32 * 1024;
+
+    /** What a fold pass did, for the metrics (called only after the ConfigMap update succeeded). */
+    public interface FoldListener {
+        FoldListener NONE = new FoldListener() { };
+
+        default void folded(long ok, long failed, List<Long> millis) { }
+
+        default void batches(long folded, long duplicate, long foreign) { }
+
+        default void running(String pjUid, long tasks) { }
+    }
 
     public Gatherer(KubernetesClient client, int maxResultsBytes) {
+        this(client, maxResultsBytes, null, FoldListener.NONE, Gatherer::streaming);
+    }
+
+    /**
+     * @param s3 the S3 store (null: this build has none, and store: s3 fails the pass with a message)
+     * @param streams whether a ParallelJob's pods stream (the same decision as their pods' environment)
+     */
+    public Gatherer(KubernetesClient client, int maxResultsBytes, ExternalStore s3, FoldListener listener,
+                    java.util.function.Predicate<Plan> streams) {
         this.client = client;
         this.maxResultsBytes = maxResultsBytes;
+        this.s3 = s3;
+        this.listener = listener;
+        this.streams = streams;
+    }
+
+    /** Whether the pods stream their records by the spec alone (spec.results.stream, default true). */
+    public static boolean streaming(Plan plan) {
+        return plan.spec().results == null || plan.spec().results.streamOrDefault();
+    }
+
+    static boolean s3Store(Plan plan) {
+        return plan.spec().results != null && plan.spec().results.store == dev.parallel.api.v1alpha1.ResultsSpec.Store.s3;
     }
 
     public Gathered gather(Plan plan, Job job, List<Pod> pods, ConfigMap results) {
+        return gather(plan, job, pods, results, new dev.parallel.operator.events.PendingEvents(), Instant.now());
+    }
+
+    public Gathered gather(Plan plan, Job job, List<Pod> pods, ConfigMap results, dev.parallel.operator.events.PendingEvents events,
+                           Instant now) {
+        if (streams.test(plan) && job != null) return fold(plan, job, pods, results, events, now);
         Map<Integer, PartSummary> finals = new TreeMap<>(ResultsStore.summaries(results));
         var fresh = PartObserver.newlyFinished(plan, job, pods, finals.keySet());
         boolean truncated = ResultsStore.truncated(results);
@@ -47,17 +106,12 @@ public final class Gatherer {
                 add.put(ResultsStore.summaryKey(f.part()), summary);
                 size += summary.length() + 16;
             }
-            Reduction reduction = Reduction.of(plan.spec());
-            if (reduction.grouped()) { // the rows before per-task lines: they are the answer, the lines detail
-                Map<Integer, PartSummary> all = new TreeMap<>(finals);
-                fresh.forEach((i, f) -> all.put(i, f.summary()));
-                String old = results == null || results.getData() == null ? null : results.getData().get(ResultsStore.ROWS_KEY);
-                size -= old == null ? 0 : old.getBytes(StandardCharsets.UTF_8).length;
-                Rows rows = rows(reduction, all.values(), maxResultsBytes - size);
-                add.put(ResultsStore.ROWS_KEY, rows.text());
+            Map<Integer, PartSummary> all = new TreeMap<>(finals);
+            fresh.forEach((i, f) -> all.put(i, f.summary()));
+            Rows rows = rows(plan, all, results, add, size);
+            if (rows != null) {
                 size += rows.text().getBytes(StandardCharsets.UTF_8).length;
                 rowsTruncated = rows.truncated();
-                add.put(ResultsStore.ROWS_TRUNCATED_KEY, Boolean.toString(rows.truncated()));
             }
             for (var f : fresh.values()) {
                 if (truncated) break;
@@ -79,6 +133,233 @@ public final class Gatherer {
         }
         return new Gathered(finals, PartObserver.running(plan, pods, finals.keySet()), truncated,
                 PartObserver.firstStart(pods), PartObserver.unschedulable(pods), rowsTruncated);
+    }
+
+    /** A grouped reduction's rows, rewritten into {@code add} from every final part (null: not grouped). */
+    private Rows rows(Plan plan, Map<Integer, PartSummary> all, ConfigMap results, Map<String, String> add, int size) {
+        Reduction reduction = Reduction.of(plan.spec());
+        if (!reduction.grouped()) return null; // the rows before per-task lines: they are the answer, the lines detail
+        String old = results == null || results.getData() == null ? null : results.getData().get(ResultsStore.ROWS_KEY);
+        size -= old == null ? 0 : old.getBytes(StandardCharsets.UTF_8).length;
+        Rows rows = rows(reduction, all.values(), maxResultsBytes - size);
+        add.put(ResultsStore.ROWS_KEY, rows.text());
+        add.put(ResultsStore.ROWS_TRUNCATED_KEY, Boolean.toString(rows.truncated()));
+        return rows;
+    }
+
+    /** The batches of this run's Job, paged, up to {@link #MAX_PASS_BYTES} of records; {@code all}: none left unread. */
+    record Listing(List<TaskResultBatch> batches, boolean all) {}
+
+    Listing list(Plan plan) {
+        List<TaskResultBatch> out = new ArrayList<>();
+        long bytes = 0;
+        String cont = null;
+        do {
+            io.fabric8.kubernetes.api.model.KubernetesResourceList<TaskResultBatch> page;
+            try {
+                page = client.resources(TaskResultBatch.class).inNamespace(plan.namespace())
+                        .withLabel(ResultsContract.LABEL_JOB, plan.jobName())
+                        .list(new ListOptionsBuilder().withLimit(PAGE).withContinue(cont).build());
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 404) throw e;
+                throw new IllegalStateException("the TaskResultBatch CRD is not installed (crds/taskresultbatches.parallel.dev-v1.yml; "
+                        + "the chart's crds/ hold it): apply it, or set spec.results.stream: false", e);
+            }
+            for (TaskResultBatch b : page.getItems()) {
+                out.add(b);
+                bytes += BatchRecords.bytes(b);
+            }
+            cont = page.getMetadata() == null ? null : page.getMetadata().getContinue();
+            if (cont != null && cont.isEmpty()) cont = null;
+        } while (cont != null && bytes < MAX_PASS_BYTES);
+        return new Listing(out, cont == null);
+    }
+
+    /**
+     * The streamed path, in an order that survives a crash anywhere: read the state (the results ConfigMap) and the
+     * batches; fold; write the records to S3 (store s3: keyed by batch, a repeat overwrites); ONE ConfigMap update
+     * with the new state, records (store cluster) and final parts, on its resourceVersion; then delete the folded
+     * batches. A crash before the update leaves state and batches as they were; after it, the batches fold again as
+     * duplicates (their tasks are in the done sets) and are deleted.
+     */
+    private Gathered fold(Plan plan, Job job, List<Pod> pods, ConfigMap results, dev.parallel.operator.events.PendingEvents events,
+                          Instant now) {
+        String jobUid = job.getMetadata().getUid();
+        String pjUid = plan.pj().getMetadata().getUid();
+        Map<Integer, PartSummary> finals = new TreeMap<>(ResultsStore.summaries(results));
+        FoldState before = FoldState.of(results);
+        List<Pod> own = pods.stream().filter(p -> p.getMetadata().getOwnerReferences() != null && p.getMetadata()
+                .getOwnerReferences().stream().anyMatch(o -> jobUid.equals(o.getUid()))).toList();
+        Set<String> seenUids = new TreeSet<>(before.pods());
+        own.forEach(p -> seenUids.add(p.getMetadata().getUid()));
+
+        Listing listing = list(plan);
+        BatchTrust.Sorted sorted = BatchTrust.sort(listing.batches(), jobUid, seenUids, plan.parts(), now);
+        live.saw(pjUid, sorted.trusted());
+        int partialBudget = Math.max(PartSummary.MAX_BYTES, maxResultsBytes / 4 / Math.max(1, plan.parts()));
+        BatchFolder.Result r = BatchFolder.fold(plan, before, sorted.trusted(), finals.keySet(), partialBudget);
+        FoldState state = r.state();
+
+        // Final parts: from their folds (all recorded, or the index failed for good).
+        Map<String, String> add = new HashMap<>();
+        Set<String> remove = new TreeSet<>();
+        Map<Integer, PartSummary> newFinals = new TreeMap<>();
+        Map<Integer, String> fromPodLogs = new TreeMap<>();
+        for (var f : PartObserver.newlyFinished(plan, job, own, finals.keySet()).values()) {
+            boolean succeeded = own.stream().anyMatch(p -> p.getMetadata().getName().equals(f.podName())
+                    && p.getStatus() != null && "Succeeded".equals(p.getStatus().getPhase()));
+            var fin = FinalParts.decide(plan, f.part(), f.summary(), succeeded, state.folds().get(f.part()),
+                    state.doneOf(plan, f.part()), listing.all() && !sorted.waitingParts().contains(f.part()));
+            if (fin == null) continue;
+            newFinals.put(f.part(), fin.summary());
+            if (fin.fromPod()) fromPodLogs.put(f.part(), f.podName());
+            add.put(ResultsStore.summaryKey(f.part()), fin.summary().encode());
+            remove.add(FoldState.foldKey(f.part()));
+        }
+
+        Set<Integer> changedParts = new TreeSet<>();
+        r.batches().forEach(b -> { if (b.fresh() > 0) changedParts.add(b.part()); });
+        add.putAll(state.entries(changedParts));
+        newFinals.keySet().forEach(p -> add.remove(FoldState.foldKey(p))); // the summary replaces the fold
+        Set<String> writers = new TreeSet<>();
+        sorted.trusted().forEach(b -> writers.add(BatchTrust.label(b, ResultsContract.LABEL_POD_UID)));
+        boolean newWriters = !before.pods().containsAll(writers);
+        // Remembered: the pods that may still write (not finished) and those whose batches are still there. A
+        // finished pod's batches are all listed by then; a deleted pod's last batch counts because it was
+        // remembered while the pod ran. Bounded by the running pods, not by every pod the Job ever had.
+        Set<String> remember = new TreeSet<>(writers);
+        own.stream().filter(p -> p.getStatus() == null || !Set.of("Succeeded", "Failed").contains(p.getStatus().getPhase()))
+                .forEach(p -> remember.add(p.getMetadata().getUid()));
+        if (!listing.all()) remember.addAll(before.pods());
+        boolean changed = r.fresh() > 0 || !newFinals.isEmpty() || newWriters;
+
+        FoldStats stats = state.stats();
+        ParallelJobStatus.ResultsLocation location;
+        boolean truncated = ResultsStore.truncated(results);
+        if (s3Store(plan)) {
+            // Before the update, every listed batch (a duplicate one too: an earlier pass that crashed may have put
+            // records there that another batch holds now; an empty put removes them).
+            if (s3 == null) throw new IllegalStateException("spec.results.store: s3, but this operator has no S3 store");
+            for (var b : r.batches()) s3.put(plan, b.part(), b.name(), b.lines());
+        }
+        if (changed) {
+            Instant start = PartObserver.firstStart(pods);
+            if (stats.samples().isEmpty() && start != null) stats = stats.withSample(start.toEpochMilli(), before.recorded());
+            stats = stats.withSample(now.toEpochMilli(), state.recorded());
+            if (s3Store(plan)) {
+                stats = stats.withRecords(r.fresh(), 0, r.batches().stream().mapToLong(b -> b.lines().length()).sum());
+            }
+            // Records of the parts that did not stream (their pods' logs), then every folded record: appended while
+            // the ConfigMap stays under its bound; after that, counted as dropped (the counts and reduction are exact).
+            Map<String, String> data = new TreeMap<>(results.getData() == null ? Map.of() : results.getData());
+            data.putAll(add);
+            remove.forEach(data::remove);
+            data.put(FoldState.PODS_KEY, FoldState.json(remember));
+            data.put(FoldState.STATS_KEY, FoldState.json(stats));
+            Map<Integer, PartSummary> allFinals = new TreeMap<>(finals);
+            allFinals.putAll(newFinals);
+            if (!newFinals.isEmpty()) {
+                Rows rows = rows(plan, allFinals, results, add, size(data));
+                if (rows != null) data.putAll(Map.of(ResultsStore.ROWS_KEY, add.get(ResultsStore.ROWS_KEY),
+                        ResultsStore.ROWS_TRUNCATED_KEY, add.get(ResultsStore.ROWS_TRUNCATED_KEY)));
+            }
+            if (!s3Store(plan)) {
+                long kept = 0, dropped = 0, bytes = 0;
+                int size = size(data);
+                Map<Integer, StringBuilder> lines = new TreeMap<>();
+                fromPodLogs.forEach((p, pod) -> {
+                    String l = resultLines(plan, pod);
+                    if (!l.isEmpty()) lines.computeIfAbsent(p, k -> new StringBuilder()).append(l).append('\n');
+                });
+                r.batches().forEach(b -> { if (!b.lines().isEmpty()) lines.computeIfAbsent(b.part(), k -> new StringBuilder()).append(b.lines()); });
+                for (var e : lines.entrySet()) {
+                    String key = ResultsStore.resultsKey(e.getKey());
+                    StringBuilder keep = new StringBuilder(data.getOrDefault(key, ""));
+                    if (keep.isEmpty()) size += key.length();
+                    for (String line : e.getValue().toString().split("\n")) {
+                        if (line.isEmpty()) continue;
+                        int len = line.getBytes(StandardCharsets.UTF_8).length + 1;
+                        if (!truncated && size + len + RESERVE_BYTES <= maxResultsBytes) {
+                            keep.append(line).append('\n');
+                            size += len;
+                            kept++;
+                            bytes += len;
+                        } else { // the first that does not fit ends the keeping: the store holds the first R recorded
+                            truncated = true;
+                            dropped++;
+                        }
+                    }
+                    if (!keep.isEmpty()) data.put(key, keep.toString());
+                }
+                if (truncated) data.put(ResultsStore.TRUNCATED_KEY, "true");
+                stats = stats.withRecords(kept, dropped, bytes);
+                data.put(FoldState.STATS_KEY, FoldState.json(stats));
+            }
+            ConfigMap updated = new io.fabric8.kubernetes.api.model.ConfigMapBuilder(results).withData(data).build();
+            // Optimistic locking on the resourceVersion: a restarted operator racing its old self cannot fold twice.
+            client.configMaps().inNamespace(plan.namespace()).resource(updated).update();
+            finals.putAll(newFinals);
+            listener.folded(r.ok(), r.failed(), r.millis());
+        }
+        // The update stands (or nothing changed): the folded batches are done with.
+        long dup = r.batches().stream().filter(BatchFolder.Folded::duplicate).count();
+        for (var b : r.batches()) delete(plan, b.name());
+        for (var f : sorted.foreign()) delete(plan, f.name());
+        if (!sorted.foreign().isEmpty()) {
+            var first = sorted.foreign().get(0);
+            events.once("foreign/" + first.name(), dev.parallel.operator.events.EventReason.ForeignResults, sorted.foreign().size()
+                    + " result batch(es) not from this run's pods were deleted, e.g. " + first.name() + ": " + first.why());
+        }
+        listener.batches(r.batches().size() - dup, dup, sorted.foreign().size());
+
+        Set<String> runningPods = new TreeSet<>();
+        own.stream().filter(p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase()))
+                .forEach(p -> runningPods.add(p.getMetadata().getName()));
+        LiveTracker.View view = live.view(pjUid, runningPods, now);
+        listener.running(pjUid, view.runningTasks());
+        location = s3Store(plan) && s3 != null ? s3.location(plan) : new ParallelJobStatus.ResultsLocation();
+        if (!s3Store(plan)) {
+            location.store = "cluster";
+            location.configMap = results.getMetadata().getName();
+        }
+        location.records = stats.records();
+        location.recordsDropped = s3Store(plan) ? null : stats.recordsDropped();
+        Map<Integer, PartSummary> folds = new TreeMap<>(state.folds());
+        finals.keySet().forEach(folds::remove);
+        Map<Integer, Long> running = new TreeMap<>(PartObserver.running(plan, own, finals.keySet()));
+        running.replaceAll((p, n) -> Math.max(0, n - state.doneOf(plan, p).count()));
+        Streamed streamed = new Streamed(folds, stats, view.runningTasks(), view.slowest(), location,
+                Streamed.truncatedMessage(stats));
+        return new Gathered(finals, running, truncated, PartObserver.firstStart(pods), PartObserver.unschedulable(pods),
+                add.containsKey(ResultsStore.ROWS_TRUNCATED_KEY) ? "true".equals(add.get(ResultsStore.ROWS_TRUNCATED_KEY))
+                        : ResultsStore.rowsTruncated(results), streamed);
+    }
+
+    private void delete(Plan plan, String name) {
+        try {
+            client.resources(TaskResultBatch.class).inNamespace(plan.namespace()).withName(name).delete();
+        } catch (KubernetesClientException e) { // the next pass deletes it (it folds again as a duplicate)
+            LOG.debugf("batch %s not deleted: %s", name, e.getMessage());
+        }
+    }
+
+    /** The run ended: every batch left of its Job goes at once (a server-side delete by label). */
+    public void cleanup(Plan plan) {
+        live.forget(plan.pj().getMetadata().getUid());
+        listener.running(plan.pj().getMetadata().getUid(), 0);
+        if (!streams.test(plan)) return;
+        try {
+            client.resources(TaskResultBatch.class).inNamespace(plan.namespace())
+                    .withLabel(ResultsContract.LABEL_JOB, plan.jobName()).delete();
+        } catch (KubernetesClientException e) { // the Job owns them: they go with it at the latest
+            LOG.debugf("batches of %s not deleted: %s", plan.jobName(), e.getMessage());
+        }
+    }
+
+    static int size(Map<String, String> data) {
+        int n = 0;
+        for (var e : data.entrySet()) n += e.getKey().length() + e.getValue().getBytes(StandardCharsets.UTF_8).length;
+        return n;
     }
 
     /** The grouped rows as JSON lines, as many as fit in {@code budget} bytes. */

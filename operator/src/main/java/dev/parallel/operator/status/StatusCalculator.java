@@ -58,6 +58,10 @@ public final class StatusCalculator {
                 : new AnyType(dev.parallel.api.contract.Json.MAPPER.convertValue(t.result(), Object.class));
         s.resultSummary = t.resultSummary();
         s.failedTasks = t.failedTasks().isEmpty() ? null : t.failedTasks();
+        if (g.streamed() != null) {
+            s.live = live(plan, t, g.streamed(), now);
+            s.results = g.streamed().location();
+        }
 
         PhaseDecision d = PhaseDecision.decide(plan, job, g, t, waiting, queue);
         s.phase = d.phase();
@@ -108,6 +112,10 @@ public final class StatusCalculator {
     private static void resultConditions(Conditions c, Totals t, Gathered g) {
         if (t.reduceError() != null) {
             c.set(ConditionType.ResultsTruncated.name(), true, Reason.ReduceFailed.name(), t.reduceError());
+        } else if (t.partialDropped() && g.streamed() != null) {
+            c.set(ConditionType.ResultsTruncated.name(), true, Reason.SizeLimit.name(), "a part's reduction outgrew its share of the "
+                    + "results ConfigMap, so status.result lacks it (reduce: collect keeps every value; prefer sum, min or max); "
+                    + "task counts are exact and every task's record is in the results store");
         } else if (t.partialDropped()) {
             c.set(ConditionType.ResultsTruncated.name(), true, Reason.SizeLimit.name(), "a part's reduction did not fit its pod's 4 KiB "
                     + "termination message, so status.result lacks it (reduce: collect keeps every value; prefer sum, min or max); "
@@ -115,10 +123,49 @@ public final class StatusCalculator {
         } else if (g.rowsTruncated()) {
             c.set(ConditionType.ResultsTruncated.name(), true, Reason.SizeLimit.name(), "the grouped rows exceed the results ConfigMap's limit: "
                     + Reducer.ROWS_KEY + " holds the first of them in group order; status.result.groups has the full count");
+        } else if (g.streamed() != null && g.streamed().truncated() != null) {
+            c.set(ConditionType.ResultsTruncated.name(), true, Reason.SizeLimit.name(), g.streamed().truncated());
         } else if (g.resultsTruncated()) {
             c.set(ConditionType.ResultsTruncated.name(), true, Reason.SizeLimit.name(), "per-task results exceed the results ConfigMap's "
                     + "limit and were not all kept; status.result holds the complete reduction");
         }
+    }
+
+    /** status.live: what runs now, the last minute's throughput, the ETA at that rate, and the durations' quantiles. */
+    static ParallelJobStatus.LiveStats live(Plan plan, Totals t, dev.parallel.operator.gather.Streamed st, Instant now) {
+        ParallelJobStatus.LiveStats l = new ParallelJobStatus.LiveStats();
+        l.runningTasks = st.runningTasks();
+        l.tasksPerSecond = st.stats().tasksPerSecond(now.toEpochMilli());
+        long remaining = Math.max(0, plan.tasks() - t.ok() - t.failed());
+        l.etaSeconds = remaining == 0 ? Long.valueOf(0) : l.tasksPerSecond == null || l.tasksPerSecond <= 0 ? null
+                : (long) Math.ceil(remaining / l.tasksPerSecond);
+        l.p50Millis = st.stats().quantileMillis(0.5);
+        l.p95Millis = st.stats().quantileMillis(0.95);
+        l.slowestRunning = st.slowest().isEmpty() ? null : st.slowest();
+        l.updated = now.toString();
+        return l;
+    }
+
+    /**
+     * The status to write when only status.live would change and the last live figures are younger than
+     * {@code interval}: the previous live figures, so nothing is written (live figures alone rewrite status at most
+     * once per interval; progress, phase and conditions always go at once).
+     */
+    public static ParallelJobStatus throttleLive(ParallelJobStatus s, ParallelJobStatus previous, Instant now,
+                                                 java.time.Duration interval) {
+        if (previous == null || previous.live == null || s.live == null || previous.live.updated == null) return s;
+        Instant last;
+        try {
+            last = Instant.parse(previous.live.updated);
+        } catch (RuntimeException e) {
+            return s;
+        }
+        if (!now.isBefore(last.plus(interval))) return s;
+        ParallelJobStatus.LiveStats fresh = s.live;
+        s.live = previous.live;
+        if (same(previous, s)) return s;
+        s.live = fresh;
+        return s;
     }
 
     /** A ParallelJob that cannot run (invalid spec or tasks, a rejected Job, MPI workers that failed): final. */

@@ -11,8 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Pure: what the finished parts add up to: task counts, the first failed tasks, parts without a GPU,
- * and the reduction (as status shows it: a grouped one's rows stay in the results ConfigMap).
+ * Pure: what the finished parts (and, with streaming, the records folded so far) add up to: task counts, the first
+ * failed tasks, parts without a GPU, and the reduction (as status shows it: a grouped one's rows stay in the results ConfigMap).
  */
 public record Totals(long ok, long failed, long retries, long running, boolean partialDropped, String reduceError,
                      List<ParallelJobStatus.FailedTask> failedTasks, int noGpuParts, String noGpu,
@@ -27,7 +27,10 @@ public record Totals(long ok, long failed, long retries, long running, boolean p
         String reduceError = null;
         int noGpuParts = 0;
         String noGpu = null;
-        for (PartSummary p : g.finals().values()) {
+        // With streaming, the parts not final yet count what they recorded so far (their folds): live progress.
+        java.util.Map<Integer, PartSummary> parts = new java.util.TreeMap<>(g.finals());
+        if (g.streamed() != null) g.streamed().folds().forEach(parts::putIfAbsent);
+        for (PartSummary p : parts.values()) {
             if (p.gpuUnavailable() != null && noGpuParts++ == 0) noGpu = "part " + p.part() + ": " + p.gpuUnavailable();
             ok += p.ok();
             failed += p.failed();

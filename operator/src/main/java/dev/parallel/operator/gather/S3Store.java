@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -52,6 +53,8 @@ public final class S3Store implements ExternalStore {
     private final Clock clock;
     private final Map<String, Credentials> secrets = new ConcurrentHashMap<>();
     private final Map<ClientKey, S3Client> clients = new LinkedHashMap<>(16, 0.75f, true);
+    /** Buckets seen to exist (endpoint + bucket): some servers create a missing bucket on a write; we never do. */
+    private final Set<String> buckets = ConcurrentHashMap.newKeySet();
 
     public S3Store(KubernetesClient client, OperatorSettings settings) { this(client, settings, Clock.systemUTC()); }
 
@@ -68,6 +71,11 @@ public final class S3Store implements ExternalStore {
         String secretId = plan.namespace() + "/" + t.secretName();
         try {
             S3Client s3 = s3(t, credentials(plan.namespace(), t.secretName()));
+            String bucketId = t.endpoint() + " " + t.bucket();
+            if (!buckets.contains(bucketId)) {
+                s3.headBucket(b -> b.bucket(t.bucket()));
+                buckets.add(bucketId);
+            }
             if (jsonLines.isEmpty()) {
                 s3.deleteObject(b -> b.bucket(t.bucket()).key(key));
             } else {
@@ -78,10 +86,14 @@ public final class S3Store implements ExternalStore {
             throw new StoreException("spec.results.bucket: bucket " + t.bucket() + " does not exist at " + where(t)
                     + ": create it (the operator does not)", e);
         } catch (S3Exception e) {
+            if (e.statusCode() == 404 && e.awsErrorDetails() != null && "NoSuchBucket".equals(e.awsErrorDetails().errorCode())) {
+                throw new StoreException("spec.results.bucket: bucket " + t.bucket() + " does not exist at " + where(t)
+                        + ": create it (the operator does not)", e);
+            }
             if (e.statusCode() == 403 || e.statusCode() == 401) {
                 secrets.remove(secretId); // a rotated key: read the Secret again next time
                 throw new StoreException("spec.results.secretRef: " + where(t) + " refused the credentials in Secret " + secretId
-                        + " for bucket " + t.bucket() + " (" + e.awsErrorDetails().errorCode() + "): fix " + ACCESS_KEY
+                        + " for bucket " + t.bucket() + " (HTTP " + e.statusCode() + "): fix " + ACCESS_KEY
                         + " and " + SECRET_KEY + " there", e);
             }
             throw new StoreException("S3 " + where(t) + " bucket " + t.bucket() + " key " + key + ": HTTP " + e.statusCode()

@@ -1,5 +1,5 @@
 // Wrapper module that builds SeaweedFS's `weed` (hack/s3.sh), the S3-compatible server of the e2e suite. The
-// version is the require below. SeaweedFS's own go.mod has a replace (go-bip39: the tyler-smith repository is
+// version is the require of github.com/seaweedfs/seaweedfs (the tool directive names the binary). SeaweedFS's own go.mod has a replace (go-bip39: the tyler-smith repository is
 // gone) that a dependent module must repeat: replace directives apply only in the main module.
 module parallel.dev/hack/s3
 

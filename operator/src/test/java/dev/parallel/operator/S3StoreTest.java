@@ -76,7 +76,10 @@ class S3StoreTest {
 
     @Test
     void theLocationNamesBucketPrefixEndpointAndSecret() {
-        var l = new S3Store(client, Fixtures.SETTINGS).location(plan(bucket, "creds"));
+        var store = new S3Store(client, Fixtures.SETTINGS);
+        assertThat(store.handles(plan(bucket, "creds"))).isTrue();
+        assertThat(store.handles(Fixtures.plan(Fixtures.pj("kernel: pi\ntasks: {range: {start: 0, end: 10}}\n")))).isFalse();
+        var l = store.location(plan(bucket, "creds"));
         assertThat(l.store).isEqualTo("s3");
         assertThat(l.bucket).isEqualTo(bucket);
         assertThat(l.prefix).isEqualTo("runs/ns1/demo/uid-1/");

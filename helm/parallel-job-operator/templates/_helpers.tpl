@@ -30,10 +30,28 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: [""]
   resources: [pods/log]
   verbs: [get]
+{{- if .Values.results.stream }}
+# spec.serviceAccountName: whether it exists yet (the run waits for it, as for its tasks ConfigMap); and the
+# results.stream writer identity per ParallelJob: its ServiceAccount, a Role that may only create
+# TaskResultBatches, their RoleBinding (get: found after a restart; delete: a deleted namesake's leftover).
+- apiGroups: [""]
+  resources: [serviceaccounts]
+  verbs: [get, create, delete]
+- apiGroups: [rbac.authorization.k8s.io]
+  resources: [roles, rolebindings]
+  verbs: [get, create, delete]
+{{- else }}
 # spec.serviceAccountName: whether it exists yet (the run waits for it, as for its tasks ConfigMap).
 - apiGroups: [""]
   resources: [serviceaccounts]
   verbs: [get]
+{{- end }}
+# The pods' streamed TaskResultBatches: folded (list, watch), then deleted (by name, and by label at the end).
+# create: RBAC lets the operator grant only what it holds (the writers' Role), never used otherwise. Kept
+# with results.stream off, so batches of a run streamed before the switch are still folded and removed.
+- apiGroups: [parallel.dev]
+  resources: [taskresultbatches]
+  verbs: [get, list, watch, delete, deletecollection, create]
 - apiGroups: [""]
   resources: [configmaps]
   verbs: [get, list, watch, create, update, delete]
@@ -87,3 +105,5 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   resources: [priorityclasses]
   verbs: [get]
 {{- end }}
+{{/* The operator's own identity as the API server sees it (exempt from the results admission policy). */}}
+{{- define "pj.username" -}}system:serviceaccount:{{ .Release.Namespace }}:{{ include "pj.fullname" . }}{{- end }}

@@ -39,6 +39,15 @@ class SecurityE2ETest {
             "delete, configmaps, yes",
             "get, serviceaccounts, yes", // spec.serviceAccountName: waited for until it exists
             "list, serviceaccounts, no",
+            "create, serviceaccounts, yes", // results.stream: each ParallelJob's result writer
+            "create, serviceaccounts/token, no",
+            "create, roles.rbac.authorization.k8s.io, yes",
+            "create, rolebindings.rbac.authorization.k8s.io, yes",
+            "escalate, roles.rbac.authorization.k8s.io, no",
+            "bind, roles.rbac.authorization.k8s.io, no",
+            "list, taskresultbatches.parallel.dev, yes", // folded, then deleted
+            "deletecollection, taskresultbatches.parallel.dev, yes",
+            "update, taskresultbatches.parallel.dev, no",
             "create, networkpolicies.networking.k8s.io, yes", // networkPolicies.enabled: one per ParallelJob
             "get, networkpolicies.networking.k8s.io, no",
             "create, clusterrolebindings.rbac.authorization.k8s.io, no",

@@ -37,6 +37,8 @@ public final class Bench {
     public void runAll() throws InterruptedException {
         kernels();
         executors();
+        out.println();
+        streaming();
         mpi();
     }
 
@@ -118,6 +120,86 @@ public final class Bench {
         double pw = warmPool(Kernel.SLEEP, emptyFew);
         out.printf(Locale.ROOT, "dispatch overhead, processes, warm pool: %.2f us/task (%d empty tasks, %d processes)%n",
                 pw * 1e6 / emptyFew.size(), emptyFew.size(), workers);
+    }
+
+    /**
+     * Streamed results on vs off (issue 18), threads executor: the same tasks with every result also batched to an
+     * in-process API server over HTTP on this machine, as a pod of a one-pod Job does (flush every
+     * {@code flushMillis}, or at the target batch size). Off and on runs alternate; medians; "on" includes writing the
+     * last batch. The API server's own cost is not in "on": it runs in this JVM but is idle between writes.
+     */
+    public void streaming() throws InterruptedException {
+        long flushMillis = dev.parallel.api.contract.ResultsContract.flushMillis(1, 5, 5000);
+        out.printf(Locale.ROOT, "# streamed results on vs off, threads x %d, flush every %d ms or %d KiB, %d runs each (median)%n",
+                workers, flushMillis, dev.parallel.api.contract.ResultsContract.TARGET_BATCH_BYTES / 1024, runs);
+        out.println("| workload | tasks | off s | on s | overhead | off CPU s | on CPU s | CPU overhead | API requests per run "
+                + "| requests per 1,000 tasks |");
+        out.println("|---|---|---|---|---|---|---|---|---|---|");
+        try (dev.parallel.job.results.FakeApiServer api = new dev.parallel.job.results.FakeApiServer(null, false)) {
+            streamRow(api, flushMillis, "noop", Kernel.SLEEP, tasks(100_000, i -> obj().put("millis", 0)));
+            streamRow(api, flushMillis, "pi", Kernel.PI, tasks(64, i -> obj().put("samples", quick ? 1_000_000 : 20_000_000L)
+                    .put("seed", 42)));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void streamRow(dev.parallel.job.results.FakeApiServer api, long flushMillis, String name, Kernel k, List<Task> tasks)
+            throws InterruptedException {
+        double[] off = new double[runs];
+        double[] on = new double[runs];
+        double[] offCpu = new double[runs];
+        double[] onCpu = new double[runs];
+        long[] requests = new long[runs];
+        // One writer (one HTTP connection) for every run, as a pod has.
+        var w = new dev.parallel.job.results.ApiWriter(api.uri(), null, null, "bench", java.time.Duration.ofSeconds(10));
+        try (TaskExecutor ex = Executors.create(ExecutorKind.THREADS, k, null, new ExecOptions(workers, 0, 0))) {
+            time(ex, tasks); // warm-up, both ways
+            streamed(ex, tasks, w, flushMillis, "w");
+            for (int r = 0; r < runs; r++) {
+                double c0 = cpuSeconds();
+                off[r] = time(ex, tasks);
+                double c1 = cpuSeconds();
+                long before = api.requests();
+                on[r] = streamed(ex, tasks, w, flushMillis, Integer.toString(r));
+                onCpu[r] = cpuSeconds() - c1;
+                offCpu[r] = c1 - c0;
+                requests[r] = api.requests() - before;
+            }
+        }
+        for (double[] a : new double[][] {off, on, offCpu, onCpu}) Arrays.sort(a);
+        Arrays.sort(requests);
+        double o = off[runs / 2], n = on[runs / 2], oc = offCpu[runs / 2], nc = onCpu[runs / 2];
+        long q = requests[runs / 2];
+        out.printf(Locale.ROOT, "| %s | %d | %.3f | %.3f | %+.1f%% | %.3f | %.3f | %+.1f%% | %d | %.2f |%n", name, tasks.size(), o, n,
+                (n / o - 1) * 100, oc, nc, (nc / oc - 1) * 100, q, q * 1000.0 / tasks.size());
+    }
+
+    /** CPU time of this whole JVM (every thread: workers, the stream's writer, the in-process API server, GC). */
+    private static double cpuSeconds() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime() / 1e9;
+    }
+
+    private static double streamed(TaskExecutor ex, List<Task> tasks, dev.parallel.job.results.ApiWriter w, long flushMillis,
+                                   String run) throws InterruptedException {
+        var who = new dev.parallel.job.results.PodIdentity("bench", "bench-0-r" + run, "pod-uid", "bench", "job-uid", 0);
+        var quiet = new PrintStream(java.io.OutputStream.nullOutputStream());
+        ResultCollector c = new ResultCollector(ReduceOp.SUM, null, null);
+        long t0 = System.nanoTime();
+        try (var stream = new dev.parallel.job.results.ResultStream(who, flushMillis, w::create, quiet)) {
+            c.streamingTo(stream);
+            ex.run(tasks, c, stream);
+            stream.finish(Long.MAX_VALUE);
+            if (stream.recorded() != tasks.size()) {
+                throw new IllegalStateException("streamed " + stream.recorded() + " of " + tasks.size() + " results");
+            }
+        } catch (dev.parallel.job.results.ApiWriter.WriteFailed e) {
+            throw new IllegalStateException(e);
+        }
+        double s = (System.nanoTime() - t0) / 1e9;
+        if (c.failed() > 0) throw new IllegalStateException(c.failed() + " bench tasks failed");
+        return s;
     }
 
     /**

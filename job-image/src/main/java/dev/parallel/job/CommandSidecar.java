@@ -7,6 +7,10 @@ import dev.parallel.api.contract.TaskResult;
 import dev.parallel.api.contract.WorkerConfig;
 import dev.parallel.api.tasks.Task;
 import dev.parallel.job.kernels.CommandKernel;
+import dev.parallel.job.results.ApiWriter;
+import dev.parallel.job.results.DoneTasks;
+import dev.parallel.job.results.ResultStream;
+import dev.parallel.job.results.StreamConfig;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Writer;
@@ -17,6 +21,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Command tasks in a user's image, which has a shell but no Java. This side runs as a native sidecar
@@ -30,8 +35,18 @@ public final class CommandSidecar {
     private CommandSidecar() {}
 
     public static int run(WorkerConfig c, Path runDir, PrintStream stdout) throws IOException, InterruptedException {
+        return run(c, null, runDir, stdout);
+    }
+
+    /**
+     * @param stream where results stream (null: only the summary): the tasks already recorded are not handed to the
+     *               runner, every result is streamed as it is seen, and the last batch is written before the summary
+     */
+    public static int run(WorkerConfig c, StreamConfig stream, Path runDir, PrintStream stdout)
+            throws IOException, InterruptedException {
         long t0 = System.nanoTime();
-        List<Task> tasks = c.partTasks();
+        List<Task> block = c.partTasks();
+        List<Task> tasks = stream == null ? block : DoneTasks.toRun(stream.doneDir(), c.partIndex(), block, stdout);
         Files.createDirectories(runDir.resolve("tasks"));
         Files.createDirectories(runDir.resolve("out"));
         for (int k = 0; k < tasks.size(); k++) Files.writeString(runDir.resolve("tasks/" + k + ".env"), envFile(tasks.get(k), System.getenv()));
@@ -41,14 +56,33 @@ public final class CommandSidecar {
 
         Path results = Path.of(c.resultsFile());
         if (results.getParent() != null) Files.createDirectories(results.getParent());
+        ResultStream rs = stream == null ? null : ResultStream.open(stream, stdout);
+        Thread onSigterm = rs == null ? null : new Thread(() -> {
+            // The user's container is stopped first: record what it finished before this sidecar goes.
+            rs.withholdFailures();
+            try {
+                rs.finish(System.nanoTime() + TimeUnit.SECONDS.toNanos(PartRunner.SIGTERM_FLUSH_SECONDS));
+            } catch (ApiWriter.WriteFailed e) {
+                stdout.println("results stream: " + e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "pj-sigterm");
+        if (onSigterm != null) Runtime.getRuntime().addShutdownHook(onSigterm);
         try (Writer w = Files.newBufferedWriter(results, StandardCharsets.UTF_8)) {
-            ResultCollector collector = new ResultCollector(c.reduce(), tasks, w, stdout);
+            ResultCollector collector = new ResultCollector(c.reduce(), block, w, stdout);
+            if (rs != null) collector.streamingTo(rs);
             boolean[] seen = new boolean[tasks.size()];
+            boolean[] started = new boolean[tasks.size()];
             int remaining = tasks.size();
             while (remaining > 0) {
                 boolean done = Files.exists(runDir.resolve("done"));
                 for (int k = 0; k < tasks.size(); k++) {
                     if (seen[k]) continue;
+                    if (rs != null && !started[k] && Files.exists(runDir.resolve("claim/" + k))) { // the runner took it
+                        started[k] = true;
+                        rs.started(tasks.get(k));
+                    }
                     Path exit = runDir.resolve("out/" + k + ".exit");
                     if (Files.exists(exit)) {
                         seen[k] = true;
@@ -63,14 +97,36 @@ public final class CommandSidecar {
                 }
                 if (remaining > 0) Thread.sleep(50);
             }
-            PartSummary s = collector.summary(c.partIndex(), tasks.size(), (System.nanoTime() - t0) / 1_000_000,
-                    "command-in-image", null);
+            if (rs != null) {
+                try {
+                    rs.finish(Long.MAX_VALUE);
+                } catch (ApiWriter.WriteFailed e) {
+                    String msg = "results stream: cannot record this pod's results: " + e.getMessage() + "; exit "
+                            + PartRunner.EXIT_STREAM_FAILED + " (the Job retries the part; its next pod runs only the tasks not recorded)";
+                    stdout.println(msg);
+                    Files.writeString(runDir.resolve("summary.json"), msg);
+                    Files.writeString(runDir.resolve("exit"), Integer.toString(PartRunner.EXIT_STREAM_FAILED));
+                    Files.writeString(runDir.resolve("summary.done"), "");
+                    return PartRunner.EXIT_STREAM_FAILED;
+                }
+            }
+            PartSummary s = collector.summary(c.partIndex(), block.size(), (System.nanoTime() - t0) / 1_000_000,
+                    "command-in-image", null, null, block.size() - tasks.size());
             String encoded = s.encode();
             Files.writeString(runDir.resolve("summary.json"), encoded);
             Files.writeString(runDir.resolve("exit"), s.failed() == 0 ? "0" : "1");
             Files.writeString(runDir.resolve("summary.done"), "");
             stdout.println("summary " + encoded);
             return s.failed() == 0 ? 0 : 1;
+        } finally {
+            if (rs != null) {
+                rs.close();
+                try {
+                    Runtime.getRuntime().removeShutdownHook(onSigterm);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook runs
+                }
+            }
         }
     }
 

@@ -35,6 +35,7 @@ public final class ResultCollector implements Consumer<TaskResult> {
     private long retries;
     private String reduceError;
     private final List<PartSummary.FailedTask> failures = new ArrayList<>();
+    private dev.parallel.job.results.ResultStream stream;
 
     /** @param resultsFile where result lines go (may be null); @param logLines stdout for the operator (may be null) */
     public ResultCollector(ReduceOp reduce, Writer resultsFile, PrintStream logLines) {
@@ -51,6 +52,15 @@ public final class ResultCollector implements Consumer<TaskResult> {
         this.taskOf = taskOf;
         this.resultsFile = resultsFile;
         this.logLines = logLines;
+    }
+
+    /**
+     * Also streams every result to {@code s} (its record carries the task's parameters when the reduction needs them,
+     * so the operator can reduce records without the task list). Returns this.
+     */
+    public synchronized ResultCollector streamingTo(dev.parallel.job.results.ResultStream s) {
+        this.stream = s;
+        return this;
     }
 
     /** A block's task by its index (blocks and sub-lists are contiguous runs of indices). */
@@ -77,6 +87,11 @@ public final class ResultCollector implements Consumer<TaskResult> {
             throw new java.io.UncheckedIOException("cannot write results file", e);
         }
         if (logLines != null) logLines.println(PodContract.RESULT_LOG_PREFIX + line);
+        if (stream != null) {
+            Task t = reducer.reduction().needsParams() && taskOf != null ? taskOf.apply(r.index()) : null;
+            if (t != null) stream.record(r.withParams(t.params()), null);
+            else stream.record(r, line);
+        }
         retries += Math.max(0, r.attempts() - 1);
         if (r.ok()) {
             ok++;
@@ -115,10 +130,16 @@ public final class ResultCollector implements Consumer<TaskResult> {
         return summary(part, tasks, millis, executor, note, null);
     }
 
+    public PartSummary summary(int part, long tasks, long millis, String executor, String note,
+                               String gpuUnavailable) {
+        return summary(part, tasks, millis, executor, note, gpuUnavailable, 0);
+    }
+
+    /** @param skipped tasks of the block not run here because they were already recorded (streamed results) */
     public synchronized PartSummary summary(int part, long tasks, long millis, String executor, String note,
-                                            String gpuUnavailable) {
+                                            String gpuUnavailable, long skipped) {
         String n = reduceError == null ? note : (note == null ? "" : note + "; ") + PartSummary.REDUCE_FAILED + reduceError;
         return new PartSummary(part, tasks, ok, failed, retries, partial, false, List.copyOf(failures),
-                failed > failures.size(), millis, executor, n, gpuUnavailable);
+                failed > failures.size(), millis, executor, n, gpuUnavailable, skipped);
     }
 }

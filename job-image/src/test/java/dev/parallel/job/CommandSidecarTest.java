@@ -79,6 +79,57 @@ class CommandSidecarTest {
         }
     }
 
+    /** Streamed: the recorded tasks never reach the runner, the others are recorded once each. */
+    @Test
+    void withStreamedResultsTheRecordedTasksAreNotHandedToTheRunner() throws Exception {
+        Path tasks = dir.resolve("tasks.jsonl");
+        Files.writeString(tasks, "{\"x\": 1}\n{\"x\": 2}\n{\"x\": 3}\n{\"x\": 4}\n");
+        // Each run leaves a mark: the executions can be counted.
+        String command = "touch " + dir + "/ran-$TASK_INDEX; echo $((TASK_PARAM_X * 10))";
+        Map<String, String> env = Map.of(PodContract.COMMAND, command, PodContract.TASKS_FILE, tasks.toString(),
+                PodContract.PARTS, "1", PodContract.PART_INDEX, "0", PodContract.THREADS, "2", PodContract.REDUCE, "sum",
+                PodContract.RESULTS_FILE, dir.resolve("results.jsonl").toString(), PodContract.SUMMARY_FILE, dir.resolve("unused").toString());
+        WorkerConfig c = PodContract.fromEnv(env);
+        dev.parallel.api.contract.DoneSet done = dev.parallel.api.contract.DoneSet.empty(0, 4);
+        done.add(1);
+        Files.createDirectories(dir.resolve("done"));
+        Files.writeString(dir.resolve("done").resolve(dev.parallel.api.contract.ResultsContract.doneKey(0)), done.encode());
+        Files.writeString(dir.resolve("token"), "t");
+        try (var api = new dev.parallel.job.results.FakeApiServer()) {
+            var stream = new dev.parallel.job.results.StreamConfig(new dev.parallel.job.results.PodIdentity("ns", "c-0-abcde",
+                    "u", "c", "j", 0), api.uri(), null, dir.resolve("token"), 100, dir.resolve("done"), java.time.Duration.ofSeconds(5));
+            Path run = dir.resolve("run");
+            var sidecar = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return CommandSidecar.run(c, stream, run, new PrintStream(new ByteArrayOutputStream()));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", dev.parallel.api.contract.CommandInImage.RUNNER);
+            pb.environment().putAll(env);
+            pb.environment().put("PJ_RUN_DIR", run.toString());
+            pb.environment().put("PJ_TERMINATION_LOG", dir.resolve("termination-log").toString());
+            Process runner = pb.inheritIO().start();
+            assertThat(runner.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(runner.exitValue()).isZero();
+            assertThat(sidecar.get(10, TimeUnit.SECONDS)).isZero();
+            PartSummary s = PartSummary.decode(Files.readString(dir.resolve("termination-log")));
+            assertThat(s.skipped()).isEqualTo(1);
+            assertThat(s.ok()).isEqualTo(3);
+            assertThat(s.partial().asLong()).isEqualTo(10 + 30 + 40);
+            assertThat(Files.exists(dir.resolve("ran-1"))).as("task 1 was recorded: not run").isFalse();
+            assertThat(Files.exists(dir.resolve("ran-0")) && Files.exists(dir.resolve("ran-2")) && Files.exists(dir.resolve("ran-3"))).isTrue();
+            java.util.List<Long> recorded = new java.util.ArrayList<>();
+            for (var b : api.batches()) {
+                for (String l : b.path("spec").path("records").asText("").split("\n")) {
+                    if (!l.isEmpty()) recorded.add(Json.MAPPER.readTree(l).get("index").asLong());
+                }
+            }
+            assertThat(recorded).containsExactlyInAnyOrder(0L, 2L, 3L);
+        }
+    }
+
     /** A sweep in a user's image: the env files carry the matrix params, the sidecar's partial names the winner. */
     @Test
     void aSweepInTheUsersImageReducesToTheWinningCombination() throws Exception {

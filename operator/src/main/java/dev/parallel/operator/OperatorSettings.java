@@ -75,4 +75,12 @@ public interface OperatorSettings {
      * ParallelJob's own namespace like spec.results.secretRef (the users who may read a run's results read it too).
      */
     Optional<String> resultsS3SecretName();
+
+    /**
+     * The operator-wide switch of streamed results (chart value results.stream): on, a ParallelJob whose
+     * spec.results.stream is not false gets a writer identity (ResultWriter) and its pods record each task as it
+     * finishes; off, pods report only when their part ends, whatever the spec says.
+     */
+    @WithDefault("true")
+    boolean resultsStream();
 }

@@ -21,7 +21,9 @@ final class Fixtures {
     static final OperatorSettings KUEUE = new TestSettings(true, 600);
 
     /** The operator's settings in tests: the chart's defaults, except the two a test varies. */
-    record TestSettings(boolean kueueEnabled, int missingReferenceTimeoutSeconds) implements OperatorSettings {
+    record TestSettings(boolean kueueEnabled, int missingReferenceTimeoutSeconds, boolean streaming) implements OperatorSettings {
+        TestSettings(boolean kueueEnabled, int missingReferenceTimeoutSeconds) { this(kueueEnabled, missingReferenceTimeoutSeconds, true); }
+
         public String jobImage() { return "docker.io/parallel-dev/job:test"; }
         public String jobImagePullPolicy() { return "IfNotPresent"; }
         public String defaultCpu() { return "500m"; }
@@ -35,6 +37,7 @@ final class Fixtures {
         public java.util.Optional<String> resultsS3Endpoint() { return java.util.Optional.empty(); }
         public String resultsS3Region() { return "us-east-1"; }
         public java.util.Optional<String> resultsS3SecretName() { return java.util.Optional.empty(); }
+        public boolean resultsStream() { return streaming; }
     }
 
     /** The chart's results.store and results.s3.* values (null: unset), the rest as {@link #SETTINGS}. */
@@ -53,7 +56,11 @@ final class Fixtures {
         public java.util.Optional<String> resultsS3Prefix() { return java.util.Optional.ofNullable(prefix); }
         public java.util.Optional<String> resultsS3Endpoint() { return java.util.Optional.ofNullable(endpoint); }
         public java.util.Optional<String> resultsS3SecretName() { return java.util.Optional.ofNullable(secretName); }
+        public boolean resultsStream() { return true; }
     }
+
+    /** As {@link #SETTINGS}, with streamed results off operator-wide (chart value results.stream: false). */
+    static final OperatorSettings NO_STREAM = new TestSettings(false, 600, false);
 
     static ParallelJob pj(String specYaml) {
         try {

@@ -28,13 +28,20 @@ class HelmChartTest {
             "/pods: get,list,watch",
             "/secrets: create,delete",
             "/secrets: get",
-            "/serviceaccounts: get",
+            "/serviceaccounts: create,delete,get",
             "/services: create,delete",
             "batch/jobs: create,delete,get,list,patch,watch",
             "events.k8s.io/events: create,patch",
             "networking.k8s.io/networkpolicies: create",
             "parallel.dev/paralleljobs/status: get,patch,update",
-            "parallel.dev/paralleljobs: get,list,watch");
+            "parallel.dev/paralleljobs: get,list,watch",
+            "parallel.dev/taskresultbatches: create,delete,deletecollection,get,list,watch",
+            "rbac.authorization.k8s.io/rolebindings: create,delete,get",
+            "rbac.authorization.k8s.io/roles: create,delete,get");
+
+    /** results.stream: false takes away exactly the writer identity's permissions (batches are still folded and removed). */
+    static final List<String> WITHOUT_STREAM = EXPECTED.stream().filter(p -> !p.startsWith("rbac."))
+            .map(p -> p.startsWith("/serviceaccounts") ? "/serviceaccounts: get" : p).toList();
 
     record Run(int code, String out, String err) {}
 
@@ -193,6 +200,42 @@ class HelmChartTest {
         assertThat(off).noneMatch(d -> d.toString().contains("kueue.x-k8s.io"));
         assertThat(off.stream().filter(d -> d.get("kind").asText().equals("Deployment")).findFirst().orElseThrow()
                 .at("/spec/template/spec/containers/0/env").toString()).contains("{\"name\":\"PARALLEL_JOB_KUEUE_ENABLED\",\"value\":\"false\"}");
+    }
+
+    /** The results admission policy: on by default, exempting exactly the operator's account; gone with streaming off. */
+    @Test
+    void streamedResultsBringTheAdmissionPolicyAndTurnOffCleanly() throws Exception {
+        var docs = render();
+        var policy = docs.stream().filter(d -> d.get("kind").asText().equals("ValidatingAdmissionPolicy")).toList();
+        assertThat(policy).singleElement().satisfies(p -> {
+            assertThat(p.at("/spec/matchConditions/0/expression").asText())
+                    .contains("!= 'system:serviceaccount:ops:pj-parallel-job-operator'");
+            assertThat(p.at("/spec/failurePolicy").asText()).isEqualTo("Fail");
+            List<String> rules = new ArrayList<>();
+            p.at("/spec/validations").forEach(v -> rules.add((v.has("message") ? v.get("message") : v.get("messageExpression"))
+                    .asText().replaceAll("^'?rule ([a-z-]+):.*$", "$1").replaceAll("(?s)^'?rule ([a-z-]+):.*", "$1")));
+            assertThat(rules).containsExactly("pod-token", "pod-label", "pod-uid-label", "name", "part-label", "job-pod",
+                    "spec-part", "owner");
+        });
+        var binding = docs.stream().filter(d -> d.get("kind").asText().equals("ValidatingAdmissionPolicyBinding")).toList();
+        assertThat(binding).singleElement().satisfies(b -> {
+            assertThat(b.at("/spec/policyName").asText()).isEqualTo(policy.get(0).at("/metadata/name").asText());
+            assertThat(b.at("/spec/validationActions").toString()).isEqualTo("[\"Deny\"]");
+            assertThat(b.at("/spec/matchResources").isMissingNode()).as("every namespace").isTrue();
+        });
+        var scoped = render("watchNamespaces={team-a,team-b}").stream()
+                .filter(d -> d.get("kind").asText().equals("ValidatingAdmissionPolicyBinding")).findFirst().orElseThrow();
+        assertThat(scoped.at("/spec/matchResources/namespaceSelector/matchExpressions/0/values").toString())
+                .isEqualTo("[\"team-a\",\"team-b\"]");
+        assertThat(docs.stream().filter(d -> d.get("kind").asText().equals("Deployment")).findFirst().orElseThrow()
+                .at("/spec/template/spec/containers/0/env").toString()).contains("{\"name\":\"PARALLEL_JOB_RESULTS_STREAM\",\"value\":\"true\"}");
+
+        var off = render("results.stream=false");
+        assertThat(off).noneMatch(d -> d.get("kind").asText().startsWith("ValidatingAdmissionPolicy"));
+        var role = off.stream().filter(d -> d.get("kind").asText().equals("ClusterRole")).findFirst().orElseThrow();
+        assertThat(permissions(role)).containsExactlyElementsOf(WITHOUT_STREAM);
+        assertThat(off.stream().filter(d -> d.get("kind").asText().equals("Deployment")).findFirst().orElseThrow()
+                .at("/spec/template/spec/containers/0/env").toString()).contains("{\"name\":\"PARALLEL_JOB_RESULTS_STREAM\",\"value\":\"false\"}");
     }
 
     @Test

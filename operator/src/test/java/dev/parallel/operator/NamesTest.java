@@ -88,7 +88,8 @@ class NamesTest {
             subdomain("MPI host", host);
             assertThat(host.split("\\.")).allSatisfy(part -> dnsLabel("part of " + host, part));
         }
-        for (String child : List.of(Names.tasksConfigMap(pj), Names.resultsConfigMap(pj), Names.mpiSecret(pj))) {
+        for (String child : List.of(Names.tasksConfigMap(pj), Names.resultsConfigMap(pj), Names.mpiSecret(pj),
+                Names.resultWriter(pj))) { // resultWriter: a ServiceAccount, Role and RoleBinding (DNS subdomains)
             subdomain("child", child);
         }
         assertThat(Names.labels(pj, MpiWorkers.COMPONENT)).allSatisfy((k, v) -> assertThat(v).as(k)

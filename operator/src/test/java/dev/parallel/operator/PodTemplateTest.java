@@ -140,7 +140,8 @@ class PodTemplateTest {
         assertThat(job.getImage()).isEqualTo(Fixtures.SETTINGS.jobImage());
         assertThat(job.getArgs()).containsExactly("worker");
         assertThat(job.getEnv()).extracting(EnvVar::getName).startsWith("PJ_KERNEL").contains("PJ_PARTS");
-        assertThat(job.getVolumeMounts()).extracting("mountPath").containsExactly("/pj/work", "/tmp", "/data");
+        assertThat(job.getVolumeMounts()).extracting("mountPath").containsExactly("/pj/work", "/tmp",
+                dev.parallel.api.contract.ResultsContract.TOKEN_DIR, dev.parallel.api.contract.ResultsContract.DONE_DIR, "/data");
         Container user = task(worker(USER_IMAGE));
         assertThat(user.getImage()).isEqualTo("docker.io/library/busybox:1.36");
         assertThat(user.getCommand()).containsExactly("/bin/sh", "-c", dev.parallel.api.contract.CommandInImage.RUNNER);
@@ -193,7 +194,9 @@ class PodTemplateTest {
         assertThat(empty).isEqualTo(without);
         // Only ours: the full ParallelJob name, by which pods are mapped back.
         assertThat(without.getMetadata().getAnnotations()).containsOnlyKeys(dev.parallel.operator.plan.Names.ANNOTATION_JOB_NAME);
-        assertThat(pod(without).getVolumes()).extracting("name").containsExactly("work", "tmp");
+        assertThat(pod(without).getVolumes()).extracting("name").containsExactly("work", "tmp", "pj-results-token", "pj-results-done");
+        var off = WorkerJob.build(Fixtures.spec().kernel("pi").range(0, 2).plan(), Fixtures.NO_STREAM).getSpec().getTemplate();
+        assertThat(pod(off).getVolumes()).extracting("name").containsExactly("work", "tmp");
     }
 
     /** What CEL cannot afford over the template's unbounded lists, and the contract rules it checks again. */
@@ -202,7 +205,7 @@ class PodTemplateTest {
             two task entries | {spec: {containers: [{name: task}, {name: task}]}} | spec.template.spec.containers: at most one container named task, found 2
             our container name | {spec: {containers: [{name: pj-tasks, image: x}]}} | spec.template.spec.containers[0].name: 'pj-tasks' is one of the operator's containers (worker, launcher, mpi-worker, pj-tasks)
             our init container name | {spec: {initContainers: [{name: task, image: x}]}} | spec.template.spec.initContainers[0].name: 'task' is the name of one of the operator's containers
-            our volume name | {spec: {volumes: [{name: data, emptyDir: {}}, {name: tmp, emptyDir: {}}]}} | spec.template.spec.volumes[1].name: 'tmp' is one of the operator's volumes (work, tmp, tasks, run, ssh)
+            our volume name | {spec: {volumes: [{name: data, emptyDir: {}}, {name: tmp, emptyDir: {}}]}} | spec.template.spec.volumes[1].name: 'tmp' is one of the operator's volumes (work, tmp, tasks, run, ssh, pj-results-token, pj-results-done)
             contract env | {spec: {containers: [{name: task, env: [{name: A, value: x}, {name: PJ_THREADS, value: "9"}]}]}} | spec.template.spec.containers[task].env[1].name: PJ_THREADS: PJ_*, TASK_ID, TASK_INDEX, TASK_PARAM_* and JOB_COMPLETION_INDEX are the env vars
             task param env | {spec: {containers: [{name: task, env: [{name: TASK_PARAM_N, value: x}]}]}} | spec.template.spec.containers[task].env[0].name: TASK_PARAM_N
             a mount on ours | {spec: {volumes: [{name: d, emptyDir: {}}], containers: [{name: task, volumeMounts: [{name: d, mountPath: /tmp/}]}]}} | spec.template.spec.containers[task].volumeMounts[0].mountPath: /tmp/ is where the operator mounts its own volume

@@ -60,7 +60,7 @@ class WorkerJobTest {
                 row("no service account token", j -> pod(j).getAutomountServiceAccountToken(), false),
                 row("non-root", j -> pod(j).getSecurityContext().getRunAsNonRoot(), true),
                 row("seccomp", j -> pod(j).getSecurityContext().getSeccompProfile().getType(), "RuntimeDefault"),
-                row("volumes", j -> pod(j).getVolumes().stream().map(v -> v.getName()).toList(), List.of("work", "tmp")),
+                row("volumes", j -> pod(j).getVolumes().stream().map(v -> v.getName()).toList(), List.of("work", "tmp", "pj-results-token", "pj-results-done")),
                 row("image", j -> container(j).getImage(), "docker.io/parallel-dev/job:test"),
                 row("args", j -> container(j).getArgs(), List.of("worker")),
                 row("no privilege escalation", j -> container(j).getSecurityContext().getAllowPrivilegeEscalation(), false),

@@ -17,9 +17,13 @@ public final class PodTemplateRules {
     public static final List<String> OPERATOR_CONTAINERS = List.of("worker", "launcher", "mpi-worker", "pj-tasks");
     static final String OPERATOR_CONTAINERS_CEL = "['worker', 'launcher', 'mpi-worker', 'pj-tasks']";
 
-    /** The operator's volume names (scratch, /tmp, the task file, the sidecar's run dir, MPI's SSH keys). */
-    public static final List<String> OPERATOR_VOLUMES = List.of("work", "tmp", "tasks", "run", "ssh");
-    static final String OPERATOR_VOLUMES_CEL = "['work', 'tmp', 'tasks', 'run', 'ssh']";
+    /**
+     * The operator's volume names (scratch, /tmp, the task file, the sidecar's run dir, MPI's SSH keys, the
+     * streamed results' token and done sets).
+     */
+    public static final List<String> OPERATOR_VOLUMES = List.of("work", "tmp", "tasks", "run", "ssh", "pj-results-token",
+            "pj-results-done");
+    static final String OPERATOR_VOLUMES_CEL = "['work', 'tmp', 'tasks', 'run', 'ssh', 'pj-results-token', 'pj-results-done']";
 
     /** What the task container's entry may carry besides its name; the rest of that container is the operator's. */
     public static final List<String> TASK_FIELDS = List.of("volumeMounts", "envFrom", "env", "resources", "workingDir",

@@ -138,7 +138,8 @@ public final class Main implements Runnable {
         public Integer call() throws Exception {
             var config = dev.parallel.api.contract.PodContract.fromEnv(System.getenv());
             Path run = Path.of(System.getenv().getOrDefault("PJ_RUN_DIR", dev.parallel.api.contract.CommandInImage.RUN_DIR));
-            dev.parallel.job.CommandSidecar.run(config, run, System.out);
+            dev.parallel.job.CommandSidecar.run(config,
+                    dev.parallel.job.results.StreamConfig.fromEnv(System.getenv(), config.partIndex()), run, System.out);
             // A native sidecar lives until the pod's main container ends; the kubelet then stops it.
             Thread.sleep(Long.MAX_VALUE);
             return 0;
@@ -170,7 +171,7 @@ public final class Main implements Runnable {
         @Option(names = "--quick", description = "smaller inputs, for a smoke run")
         boolean quick;
 
-        @Option(names = "--only", description = "one section: kernels, executors, mpi (default: all)")
+        @Option(names = "--only", description = "one section: kernels, executors, streaming, mpi (default: all)")
         String only;
 
         @Override
@@ -178,6 +179,7 @@ public final class Main implements Runnable {
             Bench b = new Bench(System.out, runs, quick);
             if ("mpi".equals(only)) b.mpi();
             else if ("executors".equals(only)) b.executors();
+            else if ("streaming".equals(only)) b.streaming();
             else if ("kernels".equals(only)) b.kernels();
             else b.runAll();
             return 0;

@@ -26,13 +26,14 @@ public final class CudaExecutor implements TaskExecutor {
     }
 
     @Override
-    public void run(List<Task> tasks, Consumer<TaskResult> sink) throws InterruptedException {
+    public void run(List<Task> tasks, Consumer<TaskResult> sink, dev.parallel.job.exec.TaskStarts starts)
+            throws InterruptedException {
         synchronized (this) {
             if (ran) throw new IllegalStateException("a CudaExecutor runs once: its devices are closed after the run");
             ran = true;
         }
         try {
-            threads.run(tasks, sink);
+            threads.run(tasks, sink, starts);
         } finally {
             devices.close();
         }

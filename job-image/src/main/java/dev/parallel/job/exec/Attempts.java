@@ -17,13 +17,15 @@ final class Attempts {
     private final TaskFunction fn;
     private final ExecOptions options;
     private final BooleanSupplier cancelled;
+    private final TaskStarts starts;
     /** Only used with a timeout: the attempt runs there so this thread can stop waiting. */
     private final ExecutorService timed;
 
-    Attempts(TaskFunction fn, ExecOptions options, BooleanSupplier cancelled) {
+    Attempts(TaskFunction fn, ExecOptions options, BooleanSupplier cancelled, TaskStarts starts) {
         this.fn = fn;
         this.options = options;
         this.cancelled = cancelled;
+        this.starts = starts;
         this.timed = options.timeoutSeconds() > 0 ? Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "pj-attempt");
             t.setDaemon(true);
@@ -41,6 +43,7 @@ final class Attempts {
                 error = "cancelled: the pod is terminating";
                 break;
             }
+            starts.started(task);
             try {
                 var value = timed == null ? fn.apply(task) : withTimeout(task);
                 return TaskResult.success(task.index(), task.id(), value, attempt, millisSince(t0));

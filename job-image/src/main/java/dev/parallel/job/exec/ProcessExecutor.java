@@ -48,12 +48,12 @@ public final class ProcessExecutor implements TaskExecutor {
     }
 
     @Override
-    public void run(List<Task> tasks, Consumer<TaskResult> sink) throws InterruptedException {
+    public void run(List<Task> tasks, Consumer<TaskResult> sink, TaskStarts starts) throws InterruptedException {
         AtomicInteger next = new AtomicInteger();
         int n = Math.min(options.workers(), Math.max(1, tasks.size()));
         List<Thread> drivers = new ArrayList<>();
         for (int w = 0; w < n; w++) {
-            Thread t = new Thread(() -> drive(tasks, next, sink), "pj-process-driver-" + w);
+            Thread t = new Thread(() -> drive(tasks, next, sink, starts), "pj-process-driver-" + w);
             t.setDaemon(true);
             drivers.add(t);
             t.start();
@@ -85,7 +85,7 @@ public final class ProcessExecutor implements TaskExecutor {
     }
 
     /** One driver thread per worker process: pull a task, send it, wait for the answer. */
-    private void drive(List<Task> tasks, AtomicInteger next, Consumer<TaskResult> sink) {
+    private void drive(List<Task> tasks, AtomicInteger next, Consumer<TaskResult> sink, TaskStarts starts) {
         Child child = idle.poll();
         try {
             int i;
@@ -101,6 +101,7 @@ public final class ProcessExecutor implements TaskExecutor {
                         error = "cancelled: the pod is terminating";
                         break;
                     }
+                    starts.started(task);
                     try {
                         if (child == null || !child.process.isAlive()) child = spawn();
                         JsonNode answer = child.call(task, options.timeoutSeconds());

@@ -19,9 +19,9 @@ public final class SequentialExecutor implements TaskExecutor {
     }
 
     @Override
-    public void run(List<Task> tasks, Consumer<TaskResult> sink) {
+    public void run(List<Task> tasks, Consumer<TaskResult> sink, TaskStarts starts) {
         runner = Thread.currentThread();
-        Attempts attempts = new Attempts(fn, options, () -> cancelled);
+        Attempts attempts = new Attempts(fn, options, () -> cancelled, starts);
         try {
             for (Task t : tasks) sink.accept(attempts.run(t));
         } finally {

@@ -11,7 +11,12 @@ import java.util.function.Consumer;
  * retries), from any thread.
  */
 public interface TaskExecutor extends AutoCloseable {
-    void run(List<Task> tasks, Consumer<TaskResult> sink) throws InterruptedException;
+    default void run(List<Task> tasks, Consumer<TaskResult> sink) throws InterruptedException {
+        run(tasks, sink, TaskStarts.NONE);
+    }
+
+    /** As above, telling {@code starts} when each attempt of a task begins (streamed results report what runs). */
+    void run(List<Task> tasks, Consumer<TaskResult> sink, TaskStarts starts) throws InterruptedException;
 
     /** Stops early (SIGTERM): no new tasks start, running ones are interrupted and reported failed. */
     void cancel();

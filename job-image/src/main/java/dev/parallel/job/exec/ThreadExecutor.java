@@ -24,9 +24,9 @@ public final class ThreadExecutor implements TaskExecutor {
     }
 
     @Override
-    public void run(List<Task> tasks, Consumer<TaskResult> sink) throws InterruptedException {
+    public void run(List<Task> tasks, Consumer<TaskResult> sink, TaskStarts starts) throws InterruptedException {
         AtomicInteger next = new AtomicInteger();
-        Attempts attempts = new Attempts(fn, options, () -> cancelled);
+        Attempts attempts = new Attempts(fn, options, () -> cancelled, starts);
         int n = Math.min(options.workers(), Math.max(1, tasks.size()));
         List<Thread> mine = new ArrayList<>();
         synchronized (workers) {

@@ -12,7 +12,7 @@ public final class Unavailable implements TaskExecutor {
     public Unavailable(String reason) { this.reason = reason; }
 
     @Override
-    public void run(List<Task> tasks, Consumer<TaskResult> sink) {
+    public void run(List<Task> tasks, Consumer<TaskResult> sink, TaskStarts starts) {
         for (Task t : tasks) sink.accept(TaskResult.failure(t.index(), t.id(), reason, 0, 0));
     }
 

@@ -3,7 +3,14 @@ package dev.parallel.job.mpi;
 import dev.parallel.api.contract.PartSummary;
 import dev.parallel.api.contract.PodContract;
 import dev.parallel.api.contract.TaskResult;
+import dev.parallel.api.contract.DoneSet;
+import dev.parallel.api.contract.WorkerConfig;
+import dev.parallel.api.tasks.TaskList;
 import dev.parallel.job.PartRunner;
+import dev.parallel.job.results.ApiWriter;
+import dev.parallel.job.results.DoneTasks;
+import dev.parallel.job.results.ResultStream;
+import dev.parallel.job.results.StreamConfig;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,18 +42,66 @@ public final class MpiLauncher {
     /** Debian's Open MPI keeps libmpi_java.so here (the image adds the unversioned link). */
     static final String DEFAULT_LIBRARY_PATH = "/usr/lib/x86_64-linux-gnu/openmpi/lib";
 
-    private final Map<String, String> env;
+    /**
+     * The part's done set, handed to the ranks (which skip those tasks of their static block or dynamic chunks) when
+     * its encoding fits this many characters; a larger one is not passed (the ranks run every task, the operator
+     * counts each task once).
+     */
+    public static final String DONE_SET_ENV = "PJ_DONE_SET";
+    public static final int MAX_DONE_SET_ENV_CHARS = 64 * 1024;
+
+    private Map<String, String> env;
     private final PrintStream out;
     private final PrintStream err;
+    private final StreamConfig stream;
+    private final boolean streamFromEnv;
 
     public MpiLauncher(Map<String, String> env, PrintStream out, PrintStream err) {
+        this(env, out, err, null, true);
+    }
+
+    /** @param stream where rank 0's results stream (tests: an in-process API server); null: none */
+    public MpiLauncher(Map<String, String> env, PrintStream out, PrintStream err, StreamConfig stream) {
+        this(env, out, err, stream, false);
+    }
+
+    private MpiLauncher(Map<String, String> env, PrintStream out, PrintStream err, StreamConfig stream, boolean fromEnv) {
         this.env = env;
         this.out = out;
         this.err = err;
+        this.stream = stream;
+        this.streamFromEnv = fromEnv;
     }
 
     public int run() throws IOException, InterruptedException {
-        PodContract.fromEnv(env); // a contract problem fails here, before any rank starts
+        WorkerConfig config = PodContract.fromEnv(env); // a contract problem fails here, before any rank starts
+        StreamConfig sc = streamFromEnv ? StreamConfig.fromEnv(env, config.partIndex()) : stream;
+        TaskList all = sc == null ? null : config.taskList();
+        if (sc != null) passDoneSet(DoneTasks.read(sc.doneDir(), config.partIndex(), 0, all.size(), out));
+        ResultStream rs = sc == null ? null : ResultStream.open(sc, out);
+        try {
+            return run(config, all, rs);
+        } finally {
+            if (rs != null) rs.close();
+        }
+    }
+
+    /** Puts the done set into the ranks' environment when it fits, and says what the ranks will do. */
+    private void passDoneSet(DoneSet done) {
+        if (done.count() == 0) return;
+        String enc = done.encode();
+        if (enc.length() > MAX_DONE_SET_ENV_CHARS) {
+            out.println("done set: " + done.count() + " tasks recorded, but its " + enc.length() + " characters are over "
+                    + MAX_DONE_SET_ENV_CHARS + ": the ranks run every task, the operator counts each once");
+            return;
+        }
+        Map<String, String> e = new java.util.HashMap<>(env);
+        e.put(DONE_SET_ENV, enc);
+        env = e;
+        out.println("skipping " + done.count() + " tasks already recorded");
+    }
+
+    private int run(WorkerConfig config, TaskList all, ResultStream rs) throws IOException, InterruptedException {
         List<String> hosts = List.of(env.getOrDefault(PodContract.MPI_HOSTS, "").split(","))
                 .stream().map(String::strip).filter(h -> !h.isEmpty()).toList();
         if (hosts.isEmpty()) return fail(EXIT_MPI_FAILED, PodContract.MPI_HOSTS + " names no worker");
@@ -70,7 +125,11 @@ public final class MpiLauncher {
             if (k.startsWith("PJ_") || k.startsWith("OMPI_")) pb.environment().put(k, v);
         });
         Process mpirun = pb.start();
-        Thread onSigterm = new Thread(() -> stop(mpirun), "pj-sigterm");
+        Thread onSigterm = new Thread(() -> {
+            if (rs != null) rs.withholdFailures(); // interrupted tasks are the next pod's to run
+            stop(mpirun);
+            if (rs != null) finishQuietly(rs, System.nanoTime() + TimeUnit.SECONDS.toNanos(PartRunner.SIGTERM_FLUSH_SECONDS));
+        }, "pj-sigterm");
         Runtime.getRuntime().addShutdownHook(onSigterm);
         Deque<String> lastErrors = new ArrayDeque<>();
         Thread errPump = pump(mpirun.getErrorStream(), line -> {
@@ -88,6 +147,7 @@ public final class MpiLauncher {
                     summary = line.substring(PodContract.SUMMARY_LOG_PREFIX.length());
                 } else {
                     out.println(line);
+                    if (rs != null && line.startsWith(PodContract.RESULT_LOG_PREFIX)) stream(rs, config, all, line);
                 }
             }
         }
@@ -98,6 +158,14 @@ public final class MpiLauncher {
             Runtime.getRuntime().removeShutdownHook(onSigterm);
         } catch (IllegalStateException shuttingDown) {
             // the hook runs: mpirun is being stopped
+        }
+        if (rs != null) {
+            try {
+                rs.finish(Long.MAX_VALUE);
+            } catch (ApiWriter.WriteFailed e) {
+                return fail(EXIT_MPI_FAILED, "results stream: cannot record this pod's results: " + e.getMessage()
+                        + " (the Job retries the part; its next pod runs only the tasks not recorded)");
+            }
         }
         if (summary != null && code == 0) {
             PartSummary s = PartSummary.decode(summary);
@@ -110,6 +178,28 @@ public final class MpiLauncher {
             tail = String.join(" | ", lastErrors);
         }
         return fail(EXIT_MPI_FAILED, "mpirun exited with " + code + (tail.isEmpty() ? "" : ": " + tail));
+    }
+
+    /** Rank 0's result line, streamed (with its task's parameters when the reduction needs them). */
+    private void stream(ResultStream rs, WorkerConfig config, TaskList all, String line) {
+        String json = line.substring(PodContract.RESULT_LOG_PREFIX.length());
+        try {
+            TaskResult r = dev.parallel.api.contract.Json.MAPPER.readValue(json, TaskResult.class);
+            if (config.reduce().needsParams()) rs.record(r.withParams(all.get(r.index()).params()), null);
+            else rs.record(r, json);
+        } catch (IOException | RuntimeException e) {
+            err.println("launcher: a result line that does not parse is not recorded: " + e.getMessage());
+        }
+    }
+
+    private void finishQuietly(ResultStream rs, long deadline) {
+        try {
+            rs.finish(deadline);
+        } catch (ApiWriter.WriteFailed e) {
+            err.println("results stream: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**

@@ -13,7 +13,9 @@ import dev.parallel.api.tasks.TaskList;
 import dev.parallel.api.v1alpha1.ExecutorKind;
 import dev.parallel.api.v1alpha1.MpiSpec;
 import dev.parallel.api.v1alpha1.ReduceOp;
+import dev.parallel.api.contract.DoneSet;
 import dev.parallel.job.ResultCollector;
+import dev.parallel.job.results.DoneTasks;
 import dev.parallel.job.exec.CpuLimit;
 import dev.parallel.job.exec.ExecOptions;
 import dev.parallel.job.exec.Executors;
@@ -45,6 +47,9 @@ public final class MpiRank {
     private final WorkerConfig config;
     private final PrintStream out;
     private final int threads;
+    private final String doneSet;
+    /** The tasks already recorded ({@link MpiLauncher#DONE_SET_ENV}): skipped; set in {@link #run}. */
+    private DoneSet done;
 
     MpiRank(Collectives mpi, WorkerConfig config, PrintStream out, Map<String, String> env) {
         this.mpi = mpi;
@@ -52,6 +57,7 @@ public final class MpiRank {
         this.out = out;
         // Ranks sharing a pod share its CPUs: Open MPI says how many ranks this node hosts.
         int local = parse(env.get("OMPI_COMM_WORLD_LOCAL_SIZE"), 1);
+        this.doneSet = env.get(MpiLauncher.DONE_SET_ENV);
         this.threads = config.threads() > 0 ? config.threads() : Math.max(1, CpuLimit.available() / Math.max(1, local));
     }
 
@@ -70,6 +76,7 @@ public final class MpiRank {
         long t0 = System.nanoTime();
         // Decoded on demand: a rank materialises only the tasks it runs (a range or matrix may be millions).
         TaskList all = config.taskList();
+        done = doneSet(all.size());
         // One line per rank in the launcher's log (mpirun forwards every rank's stdout): who runs what.
         // One write per line: mpirun interleaves the ranks' output at write boundaries.
         out.print(String.format("rank %d/%d on %s: %s, %d tasks in all%n", mpi.rank(), mpi.size(), hostName(), mode.value(),
@@ -83,6 +90,17 @@ public final class MpiRank {
         }
     }
 
+    private DoneSet doneSet(long size) {
+        if (doneSet == null || doneSet.isBlank()) return DoneSet.empty(0, size);
+        try {
+            DoneSet d = DoneSet.decode(doneSet);
+            if (d.first() == 0 && d.size() == size) return d;
+        } catch (IllegalArgumentException e) {
+            // the launcher encoded it: cannot happen; run everything
+        }
+        return DoneSet.empty(0, size);
+    }
+
     private static String hostName() {
         try {
             return java.net.InetAddress.getLocalHost().getHostName();
@@ -93,7 +111,7 @@ public final class MpiRank {
 
     private void runStatic(TaskList all, long t0) throws IOException, InterruptedException {
         Partition.Block b = Partition.block(all.size(), mpi.size(), mpi.rank());
-        List<Task> mine = all.block(b);
+        List<Task> mine = DoneTasks.remaining(all.block(b), done);
         StringWriter lines = new StringWriter();
         ResultCollector local = new ResultCollector(config.reduce(), mine, lines, null);
         executor().run(mine, local);
@@ -117,7 +135,7 @@ public final class MpiRank {
         }
         PartSummary s = merged.summary(0, all.size(), millis(t0), name("static"), null);
         finish(new PartSummary(0, all.size(), counts[0], counts[1], counts[2], reduced, false, s.failedTasks(),
-                s.failedTasksTruncated(), s.millis(), s.executor(), s.note(), null), merged);
+                s.failedTasksTruncated(), s.millis(), s.executor(), s.note(), null, done.count()), merged);
     }
 
     /**
@@ -171,7 +189,7 @@ public final class MpiRank {
             if (chunk == 0) stopped++;
             next += chunk;
         }
-        finish(collector.summary(0, all.size(), millis(t0), name("dynamic"), null), collector);
+        finish(collector.summary(0, all.size(), millis(t0), name("dynamic"), null, null, done.count()), collector);
     }
 
     /** The whole task list as a List, each task decoded when asked for (rank 0's results lookup). */
@@ -190,14 +208,15 @@ public final class MpiRank {
     /** Any other rank in dynamic mode: asks for work, runs it on its threads, sends results with the next request. */
     private void work(TaskList all) throws InterruptedException {
         TaskExecutor executor = executor();
-        String done = "";
+        String finished = "";
         while (true) {
-            mpi.send(("want " + threads + "\n" + done).getBytes(StandardCharsets.UTF_8), 0, TAG_REQUEST);
+            mpi.send(("want " + threads + "\n" + finished).getBytes(StandardCharsets.UTF_8), 0, TAG_REQUEST);
             long[] w = mpi.receiveLongs(2, 0, TAG_WORK);
             if (w[1] == 0) return;
             StringWriter lines = new StringWriter();
-            executor.run(all.block(new Partition.Block(w[0], w[0] + w[1])), new ResultCollector(ReduceOp.NONE, lines, null));
-            done = lines.toString();
+            executor.run(DoneTasks.remaining(all.block(new Partition.Block(w[0], w[0] + w[1])), done),
+                    new ResultCollector(ReduceOp.NONE, lines, null));
+            finished = lines.toString();
         }
     }
 

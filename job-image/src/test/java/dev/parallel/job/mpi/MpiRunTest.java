@@ -135,6 +135,57 @@ class MpiRunTest {
         assertThat(ids).hasSize((int) threads.tasks());
     }
 
+    /** Streamed: the launcher hands the done set to the ranks, which skip those tasks; rank 0's lines are recorded. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"static", "dynamic"})
+    void theRanksSkipTheRecordedTasksAndTheLauncherStreamsRankZerosResults(String mode) throws Exception {
+        Map<String, String> env = new HashMap<>();
+        env.put(PodContract.KERNEL, "pi");
+        env.put(PodContract.PARAMS, "{\"seed\":11}");
+        env.put(PodContract.RANGE, "{\"start\":1000,\"end\":1023,\"param\":\"samples\"}");
+        env.put(PodContract.REDUCE, "sum");
+        env.put(PodContract.THREADS, "1");
+        Path summary = dir.resolve("mpi-stream-" + mode + ".summary");
+        env.put(PodContract.SUMMARY_FILE, summary.toString());
+        env.put(PodContract.RESULTS_FILE, dir.resolve("mpi-stream-results.jsonl").toString());
+        env.put(PodContract.MPI_HOSTS, "localhost");
+        env.put(PodContract.MPI_SLOTS, "3");
+        env.put(PodContract.MPI_MODE, mode);
+        env.put(PodContract.MPI_WAIT_SECONDS, "0");
+        env.put("PJ_MPI_JAVA_LIBRARY_PATH", lib.toString());
+        env.put("OMPI_ALLOW_RUN_AS_ROOT", "1");
+        env.put("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+        Path doneDir = dir.resolve("done-" + mode);
+        Files.createDirectories(doneDir);
+        dev.parallel.api.contract.DoneSet done = dev.parallel.api.contract.DoneSet.empty(0, 23);
+        for (long i : new long[] {0, 5, 6, 22}) done.add(i);
+        Files.writeString(doneDir.resolve(dev.parallel.api.contract.ResultsContract.doneKey(0)), done.encode());
+        Files.writeString(dir.resolve("token"), "t");
+        try (var api = new dev.parallel.job.results.FakeApiServer()) {
+            var stream = new dev.parallel.job.results.StreamConfig(new dev.parallel.job.results.PodIdentity("ns", "m-0-abcde",
+                    "u", "m", "j", 0), api.uri(), null, dir.resolve("token"), 200, doneDir, java.time.Duration.ofSeconds(5));
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            int code = new MpiLauncher(env, new PrintStream(out, true, StandardCharsets.UTF_8), System.err, stream).run();
+            String log = out.toString(StandardCharsets.UTF_8);
+            assertThat(code).as(log).isZero();
+            assertThat(log).contains("skipping 4 tasks already recorded");
+            PartSummary s = PartSummary.decode(Files.readString(summary));
+            assertThat(s.tasks()).isEqualTo(23);
+            assertThat(s.skipped()).isEqualTo(4);
+            assertThat(s.ok()).isEqualTo(19);
+            List<Long> recorded = new java.util.ArrayList<>();
+            for (var b : api.batches()) {
+                for (String l : b.path("spec").path("records").asText("").split("\n")) {
+                    if (!l.isEmpty()) recorded.add(dev.parallel.api.contract.Json.MAPPER.readTree(l).get("index").asLong());
+                }
+            }
+            List<Long> expected = java.util.stream.LongStream.range(0, 23).filter(i -> !done.contains(i)).boxed().toList();
+            assertThat(recorded).containsExactlyInAnyOrderElementsOf(expected);
+            var batches = api.batches();
+            assertThat(batches.get(batches.size() - 1).path("spec").path("last").asBoolean()).isTrue();
+        }
+    }
+
     private static PartSummary reference(Map<String, String> env) throws Exception {
         Map<String, String> e = new HashMap<>(env);
         Path summary = Files.createTempFile(dir, "threads", ".summary");

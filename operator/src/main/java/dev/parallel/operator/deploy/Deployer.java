@@ -19,6 +19,7 @@ import dev.parallel.operator.plan.MpiSshSecret;
 import dev.parallel.operator.plan.MpiWorkers;
 import dev.parallel.operator.plan.Names;
 import dev.parallel.operator.plan.Plan;
+import dev.parallel.operator.plan.ResultWriter;
 import dev.parallel.operator.plan.TasksConfigMap;
 import dev.parallel.operator.plan.WorkerJob;
 import dev.parallel.operator.status.ConditionType;
@@ -99,6 +100,8 @@ public final class Deployer {
             // The tasks ConfigMap is created (and read for leftovers) only until the Job exists: no informer holds it.
             if (plan.spec().tasks.items != null) createIfAbsent(TasksConfigMap.build(plan));
             if (settings.networkPolicies() && !plan.mpi()) createOnce(JobNetworkPolicy.build(plan)); // MPI: with the workers
+            // The writer identity before the Job: a pod naming a missing ServiceAccount is refused at creation.
+            if (ResultWriter.streams(plan, settings)) ResultWriter.objects(plan).forEach(this::createIfAbsent);
             try {
                 job = createIfAbsent(queued(WorkerJob.build(plan, settings), mainPodSet(plan), gate));
             } catch (KubernetesClientException e) {
@@ -210,9 +213,17 @@ public final class Deployer {
         seen.jobs().stream().filter(j -> !seen.ownedByUs(j)).forEach(stale::add);
         if (results != null && !seen.ownedByUs(results)) stale.add(results);
         // The tasks ConfigMap matters only until our Job exists: no extra GET on every later reconcile.
-        if (plan.spec().tasks.items != null && seen.jobs().stream().noneMatch(seen::ownedByUs)) {
+        boolean beforeJob = seen.jobs().stream().noneMatch(seen::ownedByUs);
+        if (plan.spec().tasks.items != null && beforeJob) {
             ConfigMap tasks = client.configMaps().inNamespace(plan.namespace()).withName(Names.tasksConfigMap(plan.pj())).get();
             if (tasks != null && !seen.ownedByUs(tasks)) stale.add(tasks);
+        }
+        // The namesake's writer identity: the garbage collector would delete it under our running pods.
+        if (beforeJob && ResultWriter.streams(plan, settings)) {
+            for (HasMetadata o : ResultWriter.objects(plan)) {
+                HasMetadata found = client.resource(o).get();
+                if (found != null && !seen.ownedByUs(found)) stale.add(found);
+            }
         }
         if (stale.isEmpty()) return null;
         for (var o : stale) client.resource(o).withPropagationPolicy(DeletionPropagation.BACKGROUND).delete();

@@ -14,8 +14,11 @@ import java.util.Map;
  * namespaces users create ParallelJobs in) and only a per-ParallelJob selector can say "the same ParallelJob".
  * Ingress: none, except, for executor: mpi, from the launcher and workers of the same ParallelJob on every
  * port: ssh (2222) starts the daemons, but Open MPI's daemons call back to mpirun and the ranks talk over TCP
- * on ephemeral ports (docs/reliability.md). Egress is not restricted: DNS for the MPI host names, and user
- * commands that read their data from elsewhere (the pods have no service account token for the API server).
+ * on ephemeral ports (docs/reliability.md). Egress is not restricted: DNS for the MPI host names, user commands
+ * that read their data from elsewhere, and the API server, where the writing container streams its results
+ * (ResultWriter: a pod-bound token that may only create TaskResultBatches, tied to the pod by the chart's policy).
+ * Keep it open: the API server's address and port differ per cluster (and a NetworkPolicy sees the endpoint's,
+ * not the Service's, address).
  */
 public final class JobNetworkPolicy {
     public static final String COMPONENT = "network-policy";

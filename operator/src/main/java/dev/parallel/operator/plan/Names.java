@@ -64,6 +64,12 @@ public final class Names {
     /** executor: mpi: the per-ParallelJob SSH keys. */
     public static String mpiSecret(ParallelJob pj) { return job(pj) + "-ssh"; }
 
+    /**
+     * Streamed results (ResultWriter): the ServiceAccount the pods write their TaskResultBatches as, and its Role
+     * and RoleBinding (other kinds, so one name serves all three).
+     */
+    public static String resultWriter(ParallelJob pj) { return job(pj) + "-result-writer"; }
+
     /** The NetworkPolicy of the ParallelJob's pods (JobNetworkPolicy). */
     public static String networkPolicy(ParallelJob pj) { return job(pj) + "-ingress"; }
 

@@ -49,6 +49,7 @@ public final class PodTemplate {
     private List<Container> containers = List.of();
     private boolean runVolume;
     private boolean sshVolume;
+    private boolean resultWriter;
 
     private PodTemplate(Plan plan, OperatorSettings settings, String component) {
         this.plan = plan;
@@ -73,6 +74,9 @@ public final class PodTemplate {
     /** Adds the SSH Secret of executor: mpi. */
     PodTemplate withSshVolume(boolean on) { sshVolume = on; return this; }
 
+    /** Streamed results: the pods run as the writer account and carry its token and done-set volumes (ResultWriter). */
+    PodTemplate withResultWriter(boolean on) { resultWriter = on; return this; }
+
     public PodTemplateSpec build() {
         ParallelJobSpec s = plan.spec();
         // spec.template as the base: what the operator does not own is kept as the user wrote it.
@@ -90,7 +94,8 @@ public final class PodTemplate {
                 .withSpec(new PodSpecBuilder(u)
                     .withRestartPolicy("Never")
                     .withSubdomain(subdomain != null ? subdomain : u.getSubdomain())
-                    .withServiceAccountName(s.serviceAccountName != null ? s.serviceAccountName : u.getServiceAccountName())
+                    .withServiceAccountName(resultWriter ? ResultWriter.podServiceAccount(plan)
+                            : s.serviceAccountName != null ? s.serviceAccountName : u.getServiceAccountName())
                     .withAutomountServiceAccountToken(or(u.getAutomountServiceAccountToken(), false))
                     .withEnableServiceLinks(or(u.getEnableServiceLinks(), false))
                     .withNodeSelector(nodeSelector(s, s.nodeSelector != null ? s.nodeSelector : u.getNodeSelector()))
@@ -270,6 +275,7 @@ public final class PodTemplate {
                     .addNewItem().withKey(plan.tasksKey()).withPath(PodContract.TASKS_FILE_NAME).endItem()
                     .endConfigMap().build());
         }
+        if (resultWriter) v.addAll(ResultWriter.volumes(plan));
         if (runVolume) v.add(new VolumeBuilder().withName(RUN_VOLUME).withNewEmptyDir().endEmptyDir().build());
         // The SSH Secret, 0440 root:fsGroup: readable by the pod's user, and ssh accepts a key it does not own.
         if (sshVolume) {

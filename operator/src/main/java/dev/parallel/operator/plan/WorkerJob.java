@@ -63,6 +63,7 @@ public final class WorkerJob {
                             .containers(plan.inUserImage() ? c.userContainer() : c.container())
                             .withRunVolume(plan.inUserImage())
                             .withSshVolume(plan.mpi())
+                            .withResultWriter(c.streams())
                             .build())
                 .endSpec()
                 .build();
@@ -108,9 +109,15 @@ public final class WorkerJob {
 
     /** The containers of a worker (or launcher) pod. */
     private record Containers(Plan plan, OperatorSettings settings) {
+        boolean streams() { return ResultWriter.streams(plan, settings); }
+
+        /** The job image's container: the one that writes results (itself, or as the pj-tasks sidecar). */
         Container container() {
             List<VolumeMount> m = new ArrayList<>(PodTemplate.mounts(plan));
             if (plan.mpi()) m.add(PodTemplate.sshMount());
+            if (streams()) m.addAll(ResultWriter.mounts());
+            List<EnvVar> env = new ArrayList<>(env(plan));
+            if (streams()) env.addAll(ResultWriter.env(plan));
             return new ContainerBuilder()
                     .withName(mainContainer(plan))
                     .withImage(settings.jobImage())
@@ -119,7 +126,7 @@ public final class WorkerJob {
                     // user's MPI program: its commands, which call mpirun), "mpi-launch" runs mpirun over the MPI
                     // worker pods with a built-in kernel in each rank (the ranks use the workers' resources).
                     .withArgs(plan.mpi() && !plan.mpiProgram() ? "mpi-launch" : "worker")
-                    .withEnv(env(plan))
+                    .withEnv(env)
                     // mpirun and a JVM that relays rank 0's output: the ranks themselves run in the worker pods.
                     .withResources(plan.mpi() ? launcherResources() : PodTemplate.taskResources(plan, settings))
                     .withVolumeMounts(m)
@@ -158,6 +165,7 @@ public final class WorkerJob {
         Container sidecar() {
             List<VolumeMount> m = new ArrayList<>(PodTemplate.mounts(plan));
             m.add(PodTemplate.mount(PodTemplate.RUN_VOLUME, CommandInImage.RUN_DIR));
+            if (streams()) m.addAll(ResultWriter.mounts());
             return new ContainerBuilder(container())
                     .withName(SIDECAR)
                     .withRestartPolicy("Always")

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.parallel.api.contract.CommandInImage;
 import dev.parallel.api.contract.Json;
 import dev.parallel.api.contract.PodContract;
+import dev.parallel.api.contract.ResultsContract;
 import dev.parallel.api.v1alpha1.ParallelJobSpec;
 import dev.parallel.api.v1alpha1.PodTemplateRules;
 import dev.parallel.api.v1alpha1.SpecValidator.Problem;
@@ -25,7 +26,7 @@ public final class TemplateValidator {
 
     /** Where the operator mounts its own volumes in the task container: a second mount there is refused. */
     static final List<String> OPERATOR_MOUNTS = List.of(PodContract.WORK_DIR, "/tmp", PodContract.TASKS_DIR,
-            CommandInImage.RUN_DIR, PodContract.SSH_DIR);
+            CommandInImage.RUN_DIR, PodContract.SSH_DIR, ResultsContract.TOKEN_DIR, ResultsContract.DONE_DIR);
 
     static final String TASK = "spec.template.spec.containers[task]";
 

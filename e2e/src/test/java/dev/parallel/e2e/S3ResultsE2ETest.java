@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.parallel.api.contract.Json;
 import dev.parallel.api.v1alpha1.ParallelJob;
 import dev.parallel.job.cli.ResultsCommand;
-import dev.parallel.job.results.RecordFormat;
+import dev.parallel.job.stores.RecordFormat;
 import dev.parallel.testkit.ObjectStore;
 import dev.parallel.testkit.ParallelJobExtension;
 import dev.parallel.testkit.TestNamespace;

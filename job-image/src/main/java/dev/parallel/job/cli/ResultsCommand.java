@@ -1,9 +1,9 @@
 package dev.parallel.job.cli;
 
 import dev.parallel.api.v1alpha1.ParallelJob;
-import dev.parallel.job.results.ProgressBar;
-import dev.parallel.job.results.RecordFormat;
-import dev.parallel.job.results.ResultsSource;
+import dev.parallel.job.stores.ProgressBar;
+import dev.parallel.job.stores.RecordFormat;
+import dev.parallel.job.stores.ResultsSource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;

@@ -1,4 +1,4 @@
-package dev.parallel.job.results;
+package dev.parallel.job.stores;
 
 import dev.parallel.api.v1alpha1.ParallelJob;
 import dev.parallel.api.v1alpha1.ParallelJobStatus.ResultsLocation;

@@ -1,4 +1,4 @@
-package dev.parallel.job.results;
+package dev.parallel.job.stores;
 
 import java.io.IOException;
 import java.io.PrintStream;

@@ -1,4 +1,4 @@
-package dev.parallel.job.results;
+package dev.parallel.job.stores;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.parallel.job.results;
+package dev.parallel.job.stores;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.parallel.api.contract.Json;

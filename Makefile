@@ -7,7 +7,7 @@ export PATH := $(BIN_DIR):$(PATH)
 # fabric8 kube-api-test finds a real kube-apiserver + etcd here (no download).
 export KUBE_API_TEST_DIR := $(HOME)/.kubeapitest
 
-.PHONY: build test test-unit kubeapitest-bin e2e-prereqs test-e2e test-reliability test-gpu demo demo-down bench bench-executors bench-operator crds node-image images run-local clean
+.PHONY: build test test-unit kubeapitest-bin s3-bin e2e-prereqs test-e2e test-reliability test-gpu demo demo-down bench bench-executors bench-operator crds node-image images run-local clean
 
 build:                 ## compile and package every module (no tests)
 	$(MVN) -q package -DskipTests
@@ -17,9 +17,9 @@ test: test-unit test-e2e   ## everything: unit + reconcile-logic + real API serv
 
 # What CI installs: a test that needs one of these fails where it is missing instead of skipping
 # (dev.parallel.api.testing.Preconditions). Empty it to run on a machine that lacks some: make test TESTS_REQUIRED=
-TESTS_REQUIRED ?= kube-apiserver,helm,mpirun,kueue
+TESTS_REQUIRED ?= kube-apiserver,helm,mpirun,kueue,s3
 
-test-unit: kubeapitest-bin  ## unit tests, mock-server reconcile tests, CRD staleness, real-API-server tests
+test-unit: kubeapitest-bin s3-bin  ## unit tests, mock-server reconcile tests, CRD staleness, real-API-server tests
 	$(MVN) install -Dtests.required=$(TESTS_REQUIRED)
 
 kubeapitest-bin:
@@ -28,21 +28,27 @@ kubeapitest-bin:
 	  for b in kube-apiserver etcd kubectl; do ln -sf $(BIN_DIR)/$$b $$d/$$b; done; \
 	else echo "no cluster binaries yet (hack/build-binaries.sh): real-API-server tests will skip"; fi
 
+# SeaweedFS's weed (hack/s3.sh: built from its Go module, cached by version): the real S3-compatible server of
+# S3StoreTest and ResultsCommandTest on the host (dev.parallel.api.testing.S3Server) and of the e2e suite's ObjectStore.
+s3-bin:
+	hack/s3.sh build
+
 # What the kind-based suites need: a Docker engine, the node image, our images (docker-archive tars the
 # testkit loads into the node), a real Kueue (hack/kueue.sh: its manager built from its Go module, its
-# install manifests; the image from hack/images.sh kueue). E2E_ENV points the testkit at them (these VMs
+# install manifests; the image from hack/images.sh kueue), SeaweedFS (hack/s3.sh, image hack/images.sh s3). E2E_ENV points the testkit at them (these VMs
 # have a /.dockerenv, so Testcontainers would use the bridge gateway as the host; the API port is
 # published on 127.0.0.1).
 IMAGES_DIR := $(or $(PJ_CACHE),$(HOME)/.cache/parallel-job)/images
 E2E_ENV = TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1 PJ_KIND_NODE_IMAGE=$$(hack/kind-node.sh image) \
-  PJ_IMAGE_ARCHIVES=$(IMAGES_DIR)/operator.tar,$(IMAGES_DIR)/job.tar,$(IMAGES_DIR)/busybox.tar,$(IMAGES_DIR)/kueue.tar \
+  PJ_IMAGE_ARCHIVES=$(IMAGES_DIR)/operator.tar,$(IMAGES_DIR)/job.tar,$(IMAGES_DIR)/busybox.tar,$(IMAGES_DIR)/kueue.tar,$(IMAGES_DIR)/s3.tar \
   PJ_KUEUE_MANIFESTS=$$(hack/kueue.sh path)/manifests.yaml
 
 e2e-prereqs:
 	hack/docker.sh up
 	hack/kind-node.sh build
 	hack/kueue.sh build
-	hack/images.sh job && hack/images.sh operator && hack/images.sh busybox && hack/images.sh kueue
+	hack/s3.sh build
+	hack/images.sh job && hack/images.sh operator && hack/images.sh busybox && hack/images.sh kueue && hack/images.sh s3
 
 test-e2e: e2e-prereqs  ## every e2e suite and the testkit's example on kind nodes started by Testcontainers
 	export $(E2E_ENV) && cd testkit && $(MVN) test -De2e=true -Dtests.required=$(TESTS_REQUIRED)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds every image our pods run, without a registry or a Docker daemon, as docker-archive tarballs
-# under ${PJ_CACHE:-~/.cache/parallel-job}/images ({job,operator,busybox,pause,kueue}.tar), which the testkit
+# under ${PJ_CACHE:-~/.cache/parallel-job}/images ({job,operator,busybox,pause,kueue,s3}.tar), which the testkit
 # and hack/deploy.sh load into the kind node.
-#   images.sh pause | base | job | operator | busybox | kueue | all
+#   images.sh pause | base | job | operator | busybox | kueue | s3 | all
 # Image names are fully qualified: CRI does not resolve short names.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -154,6 +154,23 @@ kueue() { # Kueue's manager (hack/kueue.sh builds it) alone, as upstream's distr
   rm -rf "$tmp" "$tmp.layer.tar"
 }
 
+s3() { # SeaweedFS's weed alone (hack/s3.sh builds it), as uid/gid 65534: the S3-compatible server of the e2e suite (testkit ObjectStore)
+  "$here/s3.sh" build
+  local bin; bin=$("$here/s3.sh" path)/weed
+  local image; image=$("$here/s3.sh" image)
+  if [[ $cache/s3.tar -nt $bin ]]; then log "s3: cached ($cache/s3.tar)"; return; fi
+  local tmp; tmp=$(mktemp -d)
+  mkdir -p "$tmp/etc" "$tmp/tmp" "$tmp/data"
+  cp "$bin" "$tmp/weed"
+  echo "nobody:x:65534:65534:nobody:/data:/sbin/nologin" > "$tmp/etc/passwd"
+  echo "nogroup:x:65534:" > "$tmp/etc/group"
+  # weed always puts unix sockets in /tmp; the pod mounts emptyDirs on /tmp and /data (read-only root file system).
+  chmod 1777 "$tmp/tmp"
+  tar -C "$tmp" --owner=0 --group=0 --sort=name --mtime=@0 -cf "$tmp.layer.tar" .
+  "$here/image-tar.py" --tag "$image" --layer "$tmp.layer.tar" --entrypoint '["/weed"]' --user 65534:65534 --workdir /data "$cache/s3.tar"
+  rm -rf "$tmp" "$tmp.layer.tar"
+}
+
 case ${1:-all} in
   pause) timed pause ;;
   base) timed base ;;
@@ -161,6 +178,7 @@ case ${1:-all} in
   operator) timed operator ;;
   busybox) timed busybox ;;
   kueue) timed kueue ;;
+  s3) timed s3 ;;
   all) timed pause; timed base; timed job; timed operator; timed busybox ;;
-  *) echo "usage: $0 pause|base|job|operator|busybox|kueue|all" >&2; exit 2 ;;
+  *) echo "usage: $0 pause|base|job|operator|busybox|kueue|s3|all" >&2; exit 2 ;;
 esac

@@ -60,6 +60,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: [""]
   resources: [secrets, services]
   verbs: [create, delete]
+# The S3 results store's credentials (spec.results.secretRef, chart value results.s3.secretName): read only for a
+# ParallelJob whose store is s3, never written.
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [get]
 - apiGroups: [events.k8s.io]
   resources: [events]
   verbs: [create, patch]

@@ -30,7 +30,7 @@ class SecurityE2ETest {
             "create, pods, no",
             "delete, pods, no",
             "create, pods/exec, no",
-            "get, secrets, no",
+            "get, secrets, yes", // the S3 results store's credentials (spec.results.secretRef), read only for store: s3
             "create, secrets, yes",
             "watch, secrets, no",
             "create, services, yes",

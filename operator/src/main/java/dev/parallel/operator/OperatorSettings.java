@@ -1,6 +1,7 @@
 package dev.parallel.operator;
 
 import io.smallrye.config.ConfigMapping;
+import java.util.Optional;
 import io.smallrye.config.WithDefault;
 
 /** Operator-wide defaults for the ParallelJobs it runs (Helm values feed these). */
@@ -48,6 +49,32 @@ public interface OperatorSettings {
     /** Whether each ParallelJob gets a NetworkPolicy for its pods (JobNetworkPolicy; chart: networkPolicies.enabled). */
     @WithDefault("true")
     boolean networkPolicies();
+
+    /**
+     * Where the records of a ParallelJob without spec.results.store go (chart value results.store): cluster (the
+     * results ConfigMap, bounded) or s3 (the bucket of the results.s3.* values below).
+     */
+    @WithDefault("cluster")
+    String resultsStore();
+
+    /** The chart's S3 bucket (results.s3.bucket): the default store s3 and a spec.results that names none. */
+    Optional<String> resultsS3Bucket();
+
+    /** Key prefix in that bucket (results.s3.prefix); records go under {@code <prefix>/<namespace>/<name>/<uid>/}. */
+    Optional<String> resultsS3Prefix();
+
+    /** The S3 endpoint (results.s3.endpoint), e.g. http://seaweedfs.storage:8333; absent: AWS. Also the default of a spec's. */
+    Optional<String> resultsS3Endpoint();
+
+    /** The bucket's region (results.s3.region); also the default of a spec that names none. */
+    @WithDefault("us-east-1")
+    String resultsS3Region();
+
+    /**
+     * The Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (results.s3.secretName), looked up in the
+     * ParallelJob's own namespace like spec.results.secretRef (the users who may read a run's results read it too).
+     */
+    Optional<String> resultsS3SecretName();
 
     /**
      * The operator-wide switch of streamed results (chart value results.stream): on, a ParallelJob whose

@@ -32,7 +32,32 @@ final class Fixtures {
         public long jobPodUser() { return 1000; }
         public boolean networkPolicies() { return true; }
         public int resultsProgressIntervalSeconds() { return 5; }
+        public String resultsStore() { return "cluster"; }
+        public java.util.Optional<String> resultsS3Bucket() { return java.util.Optional.empty(); }
+        public java.util.Optional<String> resultsS3Prefix() { return java.util.Optional.empty(); }
+        public java.util.Optional<String> resultsS3Endpoint() { return java.util.Optional.empty(); }
+        public String resultsS3Region() { return "us-east-1"; }
+        public java.util.Optional<String> resultsS3SecretName() { return java.util.Optional.empty(); }
         public boolean resultsStream() { return streaming; }
+    }
+
+    /** The chart's results.store and results.s3.* values (null: unset), the rest as {@link #SETTINGS}. */
+    record ResultsSettings(String resultsStore, String bucket, String prefix, String endpoint, String resultsS3Region,
+                           String secretName) implements OperatorSettings {
+        public String jobImage() { return SETTINGS.jobImage(); }
+        public String jobImagePullPolicy() { return SETTINGS.jobImagePullPolicy(); }
+        public String defaultCpu() { return SETTINGS.defaultCpu(); }
+        public String defaultMemory() { return SETTINGS.defaultMemory(); }
+        public int maxResultsBytes() { return SETTINGS.maxResultsBytes(); }
+        public long jobPodUser() { return SETTINGS.jobPodUser(); }
+        public boolean kueueEnabled() { return false; }
+        public int missingReferenceTimeoutSeconds() { return 600; }
+        public boolean networkPolicies() { return true; }
+        public java.util.Optional<String> resultsS3Bucket() { return java.util.Optional.ofNullable(bucket); }
+        public java.util.Optional<String> resultsS3Prefix() { return java.util.Optional.ofNullable(prefix); }
+        public java.util.Optional<String> resultsS3Endpoint() { return java.util.Optional.ofNullable(endpoint); }
+        public java.util.Optional<String> resultsS3SecretName() { return java.util.Optional.ofNullable(secretName); }
+        public boolean resultsStream() { return true; }
     }
 
     /** As {@link #SETTINGS}, with streamed results off operator-wide (chart value results.stream: false). */

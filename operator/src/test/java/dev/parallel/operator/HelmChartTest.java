@@ -27,6 +27,7 @@ class HelmChartTest {
             "/pods/log: get",
             "/pods: get,list,watch",
             "/secrets: create,delete",
+            "/secrets: get",
             "/serviceaccounts: create,delete,get",
             "/services: create,delete",
             "batch/jobs: create,delete,get,list,patch,watch",
@@ -136,6 +137,22 @@ class HelmChartTest {
         assertThat(c.at("/securityContext/capabilities/drop/0").asText()).isEqualTo("ALL");
         assertThat(c.at("/livenessProbe/httpGet/path").asText()).isEqualTo("/q/health/live");
         assertThat(c.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/q/health/ready");
+    }
+
+    @Test
+    void theS3ResultsDefaultNeedsABucketAndASecretAndReachesTheOperator() throws Exception {
+        Run missing = helm("template", "pj", CHART, "--set", "results.store=s3", "--set", "results.s3.secretName=creds");
+        assertThat(missing.code()).isNotZero();
+        assertThat(missing.err()).contains("results.store is s3: set results.s3.bucket");
+        var env = render("results.store=s3", "results.s3.bucket=runs", "results.s3.secretName=creds",
+                "results.s3.endpoint=http://seaweedfs.storage:8333", "results.s3.prefix=team-a").stream()
+                .filter(d -> d.get("kind").asText().equals("Deployment")).findFirst().orElseThrow()
+                .at("/spec/template/spec/containers/0/env").toString();
+        assertThat(env).contains("{\"name\":\"PARALLEL_JOB_RESULTS_STORE\",\"value\":\"s3\"}",
+                "{\"name\":\"PARALLEL_JOB_RESULTS_S3_BUCKET\",\"value\":\"runs\"}",
+                "{\"name\":\"PARALLEL_JOB_RESULTS_S3_SECRET_NAME\",\"value\":\"creds\"}",
+                "{\"name\":\"PARALLEL_JOB_RESULTS_S3_ENDPOINT\",\"value\":\"http://seaweedfs.storage:8333\"}",
+                "{\"name\":\"PARALLEL_JOB_RESULTS_S3_PREFIX\",\"value\":\"team-a\"}");
     }
 
     @Test

@@ -128,6 +128,11 @@ public class ParallelJobStatus {
         public String prefix;
         @JsonPropertyDescription("endpoint: with store s3, the endpoint written to.")
         public String endpoint;
+        @JsonPropertyDescription("region: with store s3, the bucket's region.")
+        public String region;
+        @JsonPropertyDescription("secretName: with store s3, the Secret in this namespace with the credentials the operator "
+                + "wrote with (keys AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY); `parallel-job results` reads it.")
+        public String secretName;
         @JsonPropertyDescription("records: how many task records the store holds.")
         public Long records;
         @JsonPropertyDescription("recordsDropped: records not kept because the store's size bound was reached (store cluster).")
@@ -137,12 +142,15 @@ public class ParallelJobStatus {
         public boolean equals(Object o) {
             return o instanceof ResultsLocation r && Objects.equals(r.store, store) && Objects.equals(r.configMap, configMap)
                     && Objects.equals(r.bucket, bucket) && Objects.equals(r.prefix, prefix)
-                    && Objects.equals(r.endpoint, endpoint) && Objects.equals(r.records, records)
+                    && Objects.equals(r.endpoint, endpoint) && Objects.equals(r.region, region)
+                    && Objects.equals(r.secretName, secretName) && Objects.equals(r.records, records)
                     && Objects.equals(r.recordsDropped, recordsDropped);
         }
 
         @Override
-        public int hashCode() { return Objects.hash(store, configMap, bucket, prefix, records, recordsDropped); }
+        public int hashCode() {
+            return Objects.hash(store, configMap, bucket, prefix, endpoint, region, secretName, records, recordsDropped);
+        }
     }
 
     /** Task counts; total is known from the plan, the others from gathered part summaries. */

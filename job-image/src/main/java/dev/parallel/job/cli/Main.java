@@ -19,7 +19,7 @@ import picocli.CommandLine.Parameters;
 /** The job image's command line: {@code worker} in pods, {@code run} on a laptop, {@code bench}. */
 @Command(name = "parallel-job", mixinStandardHelpOptions = true, version = "parallel-job 0.1.0",
         subcommands = {Main.Run.class, Main.Worker.class, Main.Sidecar.class, Main.MpiLaunch.class, Main.MpiRankCmd.class,
-                Main.BenchCmd.class, Main.JvmFlags.class},
+                Main.BenchCmd.class, Main.JvmFlags.class, ResultsCommand.class},
         description = "Runs ParallelJob tasks: locally from a manifest, or as one part inside a pod.")
 public final class Main implements Runnable {
     @CommandLine.Spec

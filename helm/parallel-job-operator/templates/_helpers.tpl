@@ -48,7 +48,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 # The pods' streamed TaskResultBatches: folded (list, watch), then deleted (by name, and by label at the end).
 # create: RBAC lets the operator grant only what it holds (the writers' Role), never used otherwise. Kept
-# with results.stream off, so batches of a run streamed before the switch are still folded and removed.
+# with results.stream off: batches of a run streamed before the switch are removed with their Job.
 - apiGroups: [parallel.dev]
   resources: [taskresultbatches]
   verbs: [get, list, watch, delete, deletecollection, create]

@@ -68,7 +68,7 @@ public class ParallelJobReconciler implements Reconciler<ParallelJob> {
         this.metrics = metrics;
         this.validation = new Validation(client, Duration.ofSeconds(settings.missingReferenceTimeoutSeconds()));
         this.deployer = new Deployer(client, settings);
-        this.gatherer = new Gatherer(client, settings.maxResultsBytes(), null, metrics.foldListener(),
+        this.gatherer = new Gatherer(client, settings.maxResultsBytes(), new dev.parallel.operator.gather.S3Store(client, settings), metrics.foldListener(),
                 plan -> dev.parallel.operator.plan.ResultWriter.streams(plan, settings));
         this.progressInterval = Duration.ofSeconds(Math.max(1, settings.resultsProgressIntervalSeconds()));
         this.queue = new QueueGate(client, settings);

@@ -18,6 +18,9 @@ public interface ExternalStore {
      */
     void put(Plan plan, int part, String batch, String jsonLines);
 
+    /** Whether {@code plan}'s records go to this store (its spec.results, else the operator's default store). */
+    boolean handles(Plan plan);
+
     /** Where this ParallelJob's records are, for status.results. */
     ParallelJobStatus.ResultsLocation location(Plan plan);
 }

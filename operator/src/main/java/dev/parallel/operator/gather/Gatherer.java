@@ -83,7 +83,9 @@ public final class Gatherer {
         return plan.spec().results == null || plan.spec().results.streamOrDefault();
     }
 
-    static boolean s3Store(Plan plan) {
+    /** Whether the records go to S3: spec.results.store, else the chart's results.store (the store decides). */
+    private boolean s3Store(Plan plan) {
+        if (s3 != null) return s3.handles(plan);
         return plan.spec().results != null && plan.spec().results.store == dev.parallel.api.v1alpha1.ResultsSpec.Store.s3;
     }
 

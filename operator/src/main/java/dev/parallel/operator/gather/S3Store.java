@@ -68,6 +68,7 @@ public final class S3Store implements ExternalStore {
      * Whether {@code plan}'s records go to S3 (its spec.results, else the chart's results.store); false: the
      * results ConfigMap. Throws, naming the chart value, when the chart's default is s3 without a bucket or Secret.
      */
+    @Override
     public boolean handles(Plan plan) { return S3Target.of(plan.pj(), settings).isPresent(); }
 
     @Override

@@ -58,6 +58,7 @@ final class Fixtures {
         public java.util.Optional<String> resultsS3Endpoint() { return java.util.Optional.ofNullable(endpoint); }
         public java.util.Optional<String> resultsS3SecretName() { return java.util.Optional.ofNullable(secretName); }
         public boolean resultsStream() { return true; }
+        public int resultsProgressIntervalSeconds() { return 5; }
     }
 
     /** As {@link #SETTINGS}, with streamed results off operator-wide (chart value results.stream: false). */

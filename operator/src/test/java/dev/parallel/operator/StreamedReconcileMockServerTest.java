@@ -184,6 +184,45 @@ class StreamedReconcileMockServerTest {
         assertThat(Json.MAPPER.<JsonNode>valueToTree(s.result).get("hits").asLong()).isEqualTo(hits(0, 8));
     }
 
+    /** An external store in memory: key = batch name. */
+    static final class MemoryStore implements dev.parallel.operator.gather.ExternalStore {
+        final Map<String, String> objects = new java.util.TreeMap<>();
+        public void put(dev.parallel.operator.plan.Plan plan, int part, String batch, String jsonLines) {
+            if (jsonLines.isEmpty()) objects.remove(batch); else objects.put(batch, jsonLines);
+        }
+        public boolean handles(dev.parallel.operator.plan.Plan plan) { return true; }
+        public ParallelJobStatus.ResultsLocation location(dev.parallel.operator.plan.Plan plan) {
+            var l = new ParallelJobStatus.ResultsLocation();
+            l.store = "s3";
+            return l;
+        }
+        long records() { return objects.values().stream().mapToLong(v -> v.lines().count()).sum(); }
+    }
+
+    @Test
+    void anExternalStoreKeepsTheRecordsOfABatchWhoseDeleteACrashPrevented() {
+        Fixtures.create(client, "ext", PI);
+        reconcile("ext");
+        pod("ext", "ext-0-aaaaa", 0, "Running", null);
+        var store = new MemoryStore();
+        var g = new Gatherer(client, 700_000, store, Gatherer.FoldListener.NONE, Gatherer::streaming);
+        var plan = Fixtures.plan(get("ext"));
+        TaskResultBatch b = write("ext", "ext-0-aaaaa", 0, 0, 0, 5);
+        g.gather(plan, job("ext"), seen("ext").partPods(), results("ext"), new PendingEvents(), Instant.now());
+        assertThat(store.records()).isEqualTo(5);
+        assertThat(batches()).isEmpty();
+        // The operator died after its update and before the delete: the batch is there again, now all duplicates.
+        write("ext", "ext-0-aaaaa", 0, 0, 0, 5);
+        write("ext", "ext-0-aaaaa", 1, 0, 5, 7);
+        g.gather(plan, job("ext"), seen("ext").partPods(), results("ext"), new PendingEvents(), Instant.now());
+        assertThat(store.objects).containsOnlyKeys(b.getMetadata().getName(), "ext-0-aaaaa.000001");
+        assertThat(store.records()).as("every recorded task's record once").isEqualTo(7);
+        assertThat(batches()).isEmpty();
+        // A later pass that lists nothing forgets the names; the store is untouched.
+        g.gather(plan, job("ext"), seen("ext").partPods(), results("ext"), new PendingEvents(), Instant.now());
+        assertThat(store.records()).isEqualTo(7);
+    }
+
     @Test
     void aFailedIndexCountsItsUnrecordedTasksAsFailed() {
         Fixtures.create(client, "fi", PI + "maxFailedTasks: 100\n");

@@ -90,7 +90,7 @@ public final class BatchFolder {
         }
         Map<Integer, PartSummary> folds = new TreeMap<>(before.folds());
         accs.forEach((p, a) -> folds.put(p, a.summary()));
-        FoldState after = new FoldState(folds, done, before.stats().withDurations(millis), before.pods());
+        FoldState after = new FoldState(folds, done, before.stats().withDurations(millis), before.pods(), before.folded());
         return new Result(after, out, ok, failed, millis);
     }
 

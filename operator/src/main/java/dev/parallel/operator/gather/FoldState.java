@@ -20,13 +20,21 @@ import org.jboss.logging.Logger;
  * What the streamed records folded so far add up to, as the results ConfigMap holds it: per part its fold
  * ({@code fold-NNNNN}, a {@link PartSummary} of the recorded tasks) and done set ({@code done-NNNNN}), the
  * {@link FoldStats} ({@code stats}) and the UIDs of the Job's pods seen writing ({@code pods}: a deleted pod's
- * last batch still counts). Read fresh every pass, written in the pass's one ConfigMap update: the ConfigMap is
+ * last batch still counts) and the names of the batches already folded whose deletion was not yet seen
+ * ({@code folded}: after a crash between the update and the deletes, such a batch is a duplicate whose records an
+ * external store must keep). Read fresh every pass, written in the pass's one ConfigMap update: the ConfigMap is
  * the only memory, so an operator restarted at any point folds on from exactly what was recorded.
  */
-public record FoldState(Map<Integer, PartSummary> folds, Map<Integer, DoneSet> done, FoldStats stats, Set<String> pods) {
+public record FoldState(Map<Integer, PartSummary> folds, Map<Integer, DoneSet> done, FoldStats stats, Set<String> pods,
+                        Set<String> folded) {
     private static final Logger LOG = Logger.getLogger(FoldState.class);
     public static final String STATS_KEY = "stats";
     public static final String PODS_KEY = "pods";
+    public static final String FOLDED_KEY = "folded";
+
+    public FoldState(Map<Integer, PartSummary> folds, Map<Integer, DoneSet> done, FoldStats stats, Set<String> pods) {
+        this(folds, done, stats, pods, Set.of());
+    }
 
     public static String foldKey(int part) { return String.format(Locale.ROOT, "fold-%05d", part); }
 
@@ -37,6 +45,7 @@ public record FoldState(Map<Integer, PartSummary> folds, Map<Integer, DoneSet> d
         Map<Integer, DoneSet> done = new TreeMap<>();
         FoldStats stats = FoldStats.EMPTY;
         Set<String> pods = new TreeSet<>();
+        Set<String> folded = new TreeSet<>();
         for (var e : data.entrySet()) {
             String k = e.getKey();
             try {
@@ -44,12 +53,13 @@ public record FoldState(Map<Integer, PartSummary> folds, Map<Integer, DoneSet> d
                 else if (k.startsWith("done-")) done.put(Integer.parseInt(k.substring(5)), DoneSet.decode(e.getValue()));
                 else if (STATS_KEY.equals(k)) stats = Json.MAPPER.readValue(e.getValue(), FoldStats.class);
                 else if (PODS_KEY.equals(k)) pods.addAll(Json.MAPPER.readValue(e.getValue(), new TypeReference<Set<String>>() {}));
+                else if (FOLDED_KEY.equals(k)) folded.addAll(Json.MAPPER.readValue(e.getValue(), new TypeReference<Set<String>>() {}));
             } catch (JsonProcessingException | IllegalArgumentException ex) {
                 LOG.warnf("results ConfigMap %s: key %s is not ours to read (%s); ignored", cm.getMetadata().getName(), k,
                         ex.getMessage());
             }
         }
-        return new FoldState(folds, done, stats, pods);
+        return new FoldState(folds, done, stats, pods, folded);
     }
 
     /** Part {@code part}'s done set (empty when nothing is recorded yet). */

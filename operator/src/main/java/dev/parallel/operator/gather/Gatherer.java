@@ -238,11 +238,19 @@ public final class Gatherer {
         FoldStats stats = state.stats();
         ParallelJobStatus.ResultsLocation location;
         boolean truncated = ResultsStore.truncated(results);
+        // Batches an earlier update recorded (a crash came before their deletes): their records are in the store
+        // under their own keys, and stay there. Carried until their deletion is seen (all listed, and gone).
+        Set<String> listed = new TreeSet<>();
+        listing.batches().forEach(b -> listed.add(b.getMetadata().getName()));
+        Set<String> recordedBefore = new TreeSet<>(before.folded());
+        if (listing.all()) recordedBefore.retainAll(listed);
+        Set<String> folded = new TreeSet<>(recordedBefore);
+        r.batches().forEach(b -> folded.add(b.name()));
         if (s3Store(plan)) {
-            // Before the update, every listed batch (a duplicate one too: an earlier pass that crashed may have put
-            // records there that another batch holds now; an empty put removes them).
+            // Before the update, every other listed batch, a duplicate one too: a pass that crashed before its update
+            // may have put records under its key that another batch holds now; an empty put removes them.
             if (s3 == null) throw new IllegalStateException("spec.results.store: s3, but this operator has no S3 store");
-            for (var b : r.batches()) s3.put(plan, b.part(), b.name(), b.lines());
+            for (var b : r.batches()) if (!recordedBefore.contains(b.name())) s3.put(plan, b.part(), b.name(), b.lines());
         }
         if (changed) {
             Instant start = PartObserver.firstStart(pods);
@@ -257,6 +265,7 @@ public final class Gatherer {
             data.putAll(add);
             remove.forEach(data::remove);
             data.put(FoldState.PODS_KEY, FoldState.json(remember));
+            data.put(FoldState.FOLDED_KEY, FoldState.json(folded));
             data.put(FoldState.STATS_KEY, FoldState.json(stats));
             Map<Integer, PartSummary> allFinals = new TreeMap<>(finals);
             allFinals.putAll(newFinals);

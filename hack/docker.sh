@@ -147,6 +147,10 @@ cgroup_leftovers() {
     grep -qx "${ctrls%%,*}" <<<"$mounted" && continue
     tmp=$(mktemp -d)
     if mount -t cgroup -o "$ctrls" cgroup "$tmp" 2>/dev/null; then
+      # Keep the hierarchy bound: with no child cgroup left and no mount, the kernel unbinds it, the
+      # controller drops out of /proc/self/cgroup, and the next kind node no longer sees it to mount it
+      # (its kubelet then fails: "cgroup [kubelet] has some missing paths: /sys/fs/cgroup/hugetlb/...").
+      mkdir -p "$tmp/pj-hold"
       # Deepest first; rmdir refuses a cgroup that still has processes or children.
       n=$((n + $(find "$tmp" -mindepth 1 -depth -type d \( -path "$tmp/docker*" -o -path "$tmp/pj-node-*" \) \
         -exec rmdir {} \; -print 2>/dev/null | wc -l)))

@@ -289,7 +289,7 @@ public final class Gatherer {
                     if (keep.isEmpty()) size += key.length();
                     for (String line : e.getValue().toString().split("\n")) {
                         if (line.isEmpty()) continue;
-                        int len = line.getBytes(StandardCharsets.UTF_8).length + 1;
+                        int len = jsonBytes(line) + 2; // and its "\n"
                         if (!truncated && size + len + RESERVE_BYTES <= maxResultsBytes) {
                             keep.append(line).append('\n');
                             size += len;
@@ -367,9 +367,21 @@ public final class Gatherer {
         }
     }
 
+    /** The data's size as the API serves it: JSON strings, so a record's quotes count twice. */
     static int size(Map<String, String> data) {
         int n = 0;
-        for (var e : data.entrySet()) n += e.getKey().length() + e.getValue().getBytes(StandardCharsets.UTF_8).length;
+        for (var e : data.entrySet()) n += e.getKey().length() + jsonBytes(e.getValue());
+        return n;
+    }
+
+    /** Bytes of {@code s} inside a JSON string: UTF-8, with quotes, backslashes and control characters escaped. */
+    static int jsonBytes(String s) {
+        int n = s.getBytes(StandardCharsets.UTF_8).length;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '"' || c == '\\' || c == '\n' || c == '\t' || c == '\r') n++;
+            else if (c < 0x20) n += 5;
+        }
         return n;
     }
 

@@ -155,7 +155,8 @@ class KueueE2ETest {
     @Test
     void a_theSecondOfTwoOneCpuParallelJobsWaitsQueuedUntilTheFirstFinishes() throws Exception {
         try {
-            Cluster.apply(NS, pj("kq-first", queued(null), 6, 1, 1, "1", 3));
+            // Long enough (6 x 8 s) to be running still when the unqueued one below has finished on a loaded node.
+            Cluster.apply(NS, pj("kq-first", queued(null), 6, 1, 1, "1", 8));
             Cluster.awaitPhase(NS, "kq-first", Duration.ofMinutes(3), Phase.Running);
             Thread.sleep(1500); // creationTimestamp has 1 s resolution: a fixed FIFO order
             Cluster.apply(NS, pj("kq-second", queued(null), 4, 1, 1, "1", 1));
@@ -282,10 +283,15 @@ class KueueE2ETest {
                 if (k.matches("part-\\d{5}")) assertThat(partsAfter.get(k)).as(k).isEqualTo(e.getValue());
                 else if (k.endsWith(".results.jsonl")) assertThat(partsAfter.get(k)).as(k).startsWith(e.getValue());
             }
-            long skippedExpected = 0;
+            // A part with some of its 2 tasks recorded had its pod stopped mid-part: the next pod must skip those. A part
+            // with both recorded may have ended on its own (then it never runs again) or been stopped just before.
+            long mustSkip = 0, maySkip = 0;
             for (var e : atEviction.entrySet()) {
                 String part = e.getKey().substring(0, "part-00000".length());
-                if (e.getKey().endsWith(".results.jsonl") && !atEviction.containsKey(part)) skippedExpected += e.getValue().lines().count();
+                if (!e.getKey().endsWith(".results.jsonl") || atEviction.containsKey(part)) continue;
+                long n = e.getValue().lines().count();
+                if (n < 2) mustSkip += n;
+                maySkip += n;
             }
             long skipped = 0;
             for (int part = 0; part < 4; part++) {
@@ -295,7 +301,8 @@ class KueueE2ETest {
                 assertThat(indices).as("%s: each task recorded once", key).hasSize(2).doesNotHaveDuplicates();
                 if (!partsBefore.containsKey(key)) skipped += Json.MAPPER.readTree(partsAfter.get(key)).path("skipped").asLong();
             }
-            assertThat(skipped).as("tasks of unfinished parts recorded before the eviction, not run again after it").isEqualTo(skippedExpected);
+            assertThat(skipped).as("tasks of unfinished parts recorded before the eviction, not run again after it")
+                    .isBetween(mustSkip, maySkip);
             System.out.printf("[kueue] preempted mid-run: %d recorded task(s) of unfinished parts skipped after re-admission%n", skipped);
             Map<String, Long> succeededPerIndex = pods("kq-low").stream()
                     .filter(p -> "Succeeded".equals(p.getStatus().getPhase()))

@@ -30,10 +30,13 @@ public record PhaseDecision(Phase phase, String reason, String message) {
         boolean allFinal = g.finals().size() >= plan.parts();
         JobCondition jobFailed = jobCondition(job, ConditionType.Failed.name());
         boolean jobSuspended = job != null && job.getSpec() != null && Boolean.TRUE.equals(job.getSpec().getSuspend());
-        if (t.failed() > spec.maxFailedTasksOrDefault() && t.noGpuParts() > 0 && !cpuFallback(spec)) {
+        // Failing is decided on final parts: a streamed part's failures count live in status.tasks, but its end says
+        // why (e.g. its pod's gpuUnavailable) and only then is it sure that its retries are spent.
+        long finalFailed = g.finals().values().stream().mapToLong(dev.parallel.api.contract.PartSummary::failed).sum();
+        if (finalFailed > spec.maxFailedTasksOrDefault() && t.noGpuParts() > 0 && !cpuFallback(spec)) {
             return new PhaseDecision(Phase.Failed, Reason.GpuUnavailable.name(), "no usable GPU in " + t.noGpuParts()
                     + " part(s), and gpu.fallback is fail: " + t.noGpu() + ". Set spec.gpu.fallback: cpu to run on CPU threads instead");
-        } else if (t.failed() > spec.maxFailedTasksOrDefault()) {
+        } else if (finalFailed > spec.maxFailedTasksOrDefault()) {
             var first = t.failedTasks().isEmpty() ? null : t.failedTasks().get(0);
             return new PhaseDecision(Phase.Failed, Reason.TasksFailed.name(), t.failed() + " task(s) failed, more than maxFailedTasks="
                     + spec.maxFailedTasksOrDefault() + (first == null ? "" : "; first: " + first.id + ": " + first.reason));

@@ -35,7 +35,7 @@ final class Cluster {
         return tool("helm", Duration.ofMinutes(5), args);
     }
 
-    private static Result tool(String tool, Duration timeout, String... args) {
+    static Result tool(String tool, Duration timeout, String... args) {
         List<String> cmd = new ArrayList<>(List.of(tool));
         cmd.addAll(List.of(args));
         return Processes.run(cmd, timeout, cluster().env(), ROOT);

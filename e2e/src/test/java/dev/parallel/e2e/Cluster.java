@@ -127,6 +127,15 @@ final class Cluster {
         if (r.code() != 0) throw new AssertionError("kubectl apply refused: " + r.err());
     }
 
+    /**
+     * Suspends or resumes a ParallelJob as a user does ({@code kubectl patch --type merge}): a merge patch carries no
+     * resourceVersion, so it cannot conflict with the operator's status writes (a read-modify-write edit can).
+     */
+    static void suspend(String ns, String name, boolean suspend) {
+        var r = kubectl("patch", "pj", name, "-n", ns, "--type", "merge", "-p", "{\"spec\":{\"suspend\":" + suspend + "}}");
+        if (r.code() != 0) throw new AssertionError("kubectl patch suspend=" + suspend + " refused: " + r.err());
+    }
+
     /** The ParallelJob's pods that are running now. */
     static List<io.fabric8.kubernetes.api.model.Pod> runningPods(String ns, String name) {
         return client().pods().inNamespace(ns).withLabel("parallel.dev/job-name", name).list().getItems().stream()

@@ -72,8 +72,7 @@ class ExamplesE2ETest {
             ParallelJob held = Cluster.awaitPhase(NS, name, Duration.ofMinutes(1), Phase.Suspended);
             assertThat(held.getStatus().conditions).anyMatch(c -> "SuspendedBySpec".equals(c.getReason()));
             assertThat(Cluster.client().pods().inNamespace(NS).withLabel("parallel.dev/job-name", name).list().getItems()).isEmpty();
-            var resumed = Cluster.kubectl("patch", "pj", name, "-n", NS, "--type", "merge", "-p", "{\"spec\":{\"suspend\":false}}");
-            assertThat(resumed.code()).as(resumed.err()).isZero();
+            Cluster.suspend(NS, name, false);
         }
         ParallelJob pj = Cluster.awaitPhase(NS, name, Duration.ofMinutes(4), Phase.Succeeded, Phase.Failed);
         assertThat(pj.getStatus().phase).as("conditions: %s", pj.getStatus().conditions).isEqualTo(Phase.Succeeded);

@@ -236,18 +236,12 @@ class StreamedResultsE2ETest {
         Cluster.apply(NS, sleepJob(name, 200, 100, 2, null));
         Pod first = runningPodOf(name, 0);
         await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(100)).until(() -> Cluster.tasksLogged(NS, first) >= 40);
-        Cluster.client().resources(ParallelJob.class).inNamespace(NS).withName(name).edit(p -> {
-            p.getSpec().suspend = true;
-            return p;
-        });
+        Cluster.suspend(NS, name, true);
         Cluster.awaitPhase(NS, name, Duration.ofMinutes(2), Phase.Suspended);
         await().atMost(Duration.ofMinutes(2)).until(() -> Cluster.runningPods(NS, name).isEmpty());
         long recordedWhileSuspended = Cluster.get(NS, name).getStatus().tasks.succeeded;
         assertThat(recordedWhileSuspended).as("tasks recorded before the suspend").isPositive();
-        Cluster.client().resources(ParallelJob.class).inNamespace(NS).withName(name).edit(p -> {
-            p.getSpec().suspend = false;
-            return p;
-        });
+        Cluster.suspend(NS, name, false);
         ParallelJob pj = awaitDone(name, Duration.ofMinutes(5));
         assertExact(pj, 200 * 100);
         assertEveryRecordOnce(name, 200);

@@ -136,6 +136,17 @@ final class Cluster {
         if (r.code() != 0) throw new AssertionError("kubectl patch suspend=" + suspend + " refused: " + r.err());
     }
 
+    /** A measured figure: to stdout, tagged, and appended to target/{tag}.txt (the docs quote these files). */
+    static void report(String tag, String line) {
+        System.out.println("[" + tag + "] " + line);
+        try {
+            java.nio.file.Files.writeString(Path.of("target/" + tag + ".txt"), line + "\n", java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.APPEND);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** The ParallelJob's pods that are running now. */
     static List<io.fabric8.kubernetes.api.model.Pod> runningPods(String ns, String name) {
         return client().pods().inNamespace(ns).withLabel("parallel.dev/job-name", name).list().getItems().stream()

@@ -17,7 +17,7 @@ import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -42,14 +42,7 @@ class ReliabilityE2ETest {
     @BeforeAll
     static void namespace(TestNamespace ns) { NS = ns.name(); }
 
-    static void report(String line) {
-        System.out.println("[reliability] " + line);
-        try {
-            Files.writeString(Path.of("target/reliability.txt"), line + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
+    static void report(String line) { Cluster.report("reliability", line); }
 
     /** tasks x millis of sleep over pods, one thread each; the exact result is tasks * millis. */
     static String sleepJob(String name, int tasks, int millis, int pods) {

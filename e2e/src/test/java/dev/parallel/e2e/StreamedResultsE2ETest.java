@@ -16,9 +16,6 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,14 +39,7 @@ class StreamedResultsE2ETest {
     @BeforeAll
     static void namespace(TestNamespace ns) { NS = ns.name(); }
 
-    static void report(String line) {
-        System.out.println("[streamed] " + line);
-        try {
-            Files.writeString(Path.of("target/streamed.txt"), line + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
+    static void report(String line) { Cluster.report("streamed", line); }
 
     /** tasks x millis of sleep over pods, one thread each: the exact result is tasks * millis. */
     static String sleepJob(String name, int tasks, int millis, int pods, String extra) {

@@ -186,133 +186,177 @@ public final class Gatherer {
      */
     private Gathered fold(Plan plan, Job job, List<Pod> pods, ConfigMap results, dev.parallel.operator.events.PendingEvents events,
                           Instant now) {
-        String jobUid = job.getMetadata().getUid();
-        String pjUid = plan.pj().getMetadata().getUid();
         Map<Integer, PartSummary> finals = new TreeMap<>(ResultsStore.summaries(results));
+        Pass pass = observe(plan, job, pods, results, now);
+        BatchFolder.Result r = BatchFolder.fold(plan, pass.before(), pass.sorted().trusted(), finals.keySet(),
+                Math.max(PartSummary.MAX_BYTES, maxResultsBytes / 4 / Math.max(1, plan.parts())));
+        FoldState state = r.state();
+        Ending ending = ending(plan, job, pass, state, finals.keySet());
+
+        Map<String, String> add = new HashMap<>();
+        ending.summaries().forEach((p, s) -> add.put(ResultsStore.summaryKey(p), s.encode()));
+        Set<Integer> changedParts = new TreeSet<>();
+        r.batches().forEach(b -> { if (b.fresh() > 0) changedParts.add(b.part()); });
+        add.putAll(state.entries(changedParts));
+        ending.summaries().keySet().forEach(p -> add.remove(FoldState.foldKey(p))); // the summary replaces the fold
+        Set<String> writers = new TreeSet<>();
+        pass.sorted().trusted().forEach(b -> writers.add(BatchTrust.label(b, ResultsContract.LABEL_POD_UID)));
+        boolean changed = r.fresh() > 0 || !ending.summaries().isEmpty() || !pass.before().pods().containsAll(writers);
+
+        boolean s3Store = s3Store(plan);
+        Set<String> recordedBefore = recordedBefore(pass);
+        if (s3Store) putRecords(plan, r, recordedBefore);
+        FoldStats stats = state.stats();
+        boolean truncated = ResultsStore.truncated(results);
+        if (changed) {
+            Instant start = PartObserver.firstStart(pods);
+            if (stats.samples().isEmpty() && start != null) stats = stats.withSample(start.toEpochMilli(), pass.before().recorded());
+            stats = stats.withSample(now.toEpochMilli(), state.recorded());
+            if (s3Store) stats = stats.withRecords(r.fresh(), 0, r.batches().stream().mapToLong(b -> b.lines().length()).sum());
+            Map<String, String> data = new TreeMap<>(results.getData() == null ? Map.of() : results.getData());
+            data.putAll(add);
+            ending.summaries().keySet().forEach(p -> data.remove(FoldState.foldKey(p)));
+            data.put(FoldState.PODS_KEY, FoldState.json(remember(pass, writers)));
+            Set<String> folded = new TreeSet<>(recordedBefore);
+            r.batches().forEach(b -> folded.add(b.name()));
+            data.put(FoldState.FOLDED_KEY, FoldState.json(folded));
+            data.put(FoldState.STATS_KEY, FoldState.json(stats)); // counted in the sizes below; rewritten with the records'
+            if (!ending.summaries().isEmpty()) {
+                Map<Integer, PartSummary> allFinals = new TreeMap<>(finals);
+                allFinals.putAll(ending.summaries());
+                Rows rows = rows(plan, allFinals, results, add, size(data));
+                if (rows != null) data.putAll(Map.of(ResultsStore.ROWS_KEY, add.get(ResultsStore.ROWS_KEY),
+                        ResultsStore.ROWS_TRUNCATED_KEY, add.get(ResultsStore.ROWS_TRUNCATED_KEY)));
+            }
+            if (!s3Store) {
+                Kept kept = keepRecords(plan, data, ending.fromPodLogs(), r, truncated);
+                truncated = kept.truncated();
+                stats = stats.withRecords(kept.kept(), kept.dropped(), kept.bytes());
+            }
+            data.put(FoldState.STATS_KEY, FoldState.json(stats));
+            ConfigMap updated = new io.fabric8.kubernetes.api.model.ConfigMapBuilder(results).withData(data).build();
+            // Optimistic locking on the resourceVersion: a restarted operator racing its old self cannot fold twice.
+            client.configMaps().inNamespace(plan.namespace()).resource(updated).update();
+            finals.putAll(ending.summaries());
+            listener.folded(r.ok(), r.failed(), r.millis());
+        }
+        deleteFolded(plan, r, pass.sorted(), events); // the update stands (or nothing changed): they are done with
+        return gathered(plan, pods, results, pass, state, stats, finals, truncated, add, now);
+    }
+
+    /** What a pass reads: the state so far, this run's Job's pods, and the listed batches sorted by trust. */
+    private record Pass(FoldState before, List<Pod> own, Listing listing, BatchTrust.Sorted sorted) {}
+
+    private Pass observe(Plan plan, Job job, List<Pod> pods, ConfigMap results, Instant now) {
+        String jobUid = job.getMetadata().getUid();
         FoldState before = FoldState.of(results);
         List<Pod> own = pods.stream().filter(p -> p.getMetadata().getOwnerReferences() != null && p.getMetadata()
                 .getOwnerReferences().stream().anyMatch(o -> jobUid.equals(o.getUid()))).toList();
         Set<String> seenUids = new TreeSet<>(before.pods());
         own.forEach(p -> seenUids.add(p.getMetadata().getUid()));
-
         Listing listing = list(plan);
         BatchTrust.Sorted sorted = BatchTrust.sort(listing.batches(), jobUid, seenUids, plan.parts(), now);
-        live.saw(pjUid, sorted.trusted());
-        int partialBudget = Math.max(PartSummary.MAX_BYTES, maxResultsBytes / 4 / Math.max(1, plan.parts()));
-        BatchFolder.Result r = BatchFolder.fold(plan, before, sorted.trusted(), finals.keySet(), partialBudget);
-        FoldState state = r.state();
+        live.saw(plan.pj().getMetadata().getUid(), sorted.trusted());
+        return new Pass(before, own, listing, sorted);
+    }
 
-        // Final parts: from their folds (all recorded, or the index failed for good).
-        Map<String, String> add = new HashMap<>();
-        Set<String> remove = new TreeSet<>();
-        Map<Integer, PartSummary> newFinals = new TreeMap<>();
+    /** The parts this pass makes final (from their folds), and those whose records come from their pod's log. */
+    private record Ending(Map<Integer, PartSummary> summaries, Map<Integer, String> fromPodLogs) {}
+
+    private static Ending ending(Plan plan, Job job, Pass pass, FoldState state, Set<Integer> finalsBefore) {
+        Map<Integer, PartSummary> summaries = new TreeMap<>();
         Map<Integer, String> fromPodLogs = new TreeMap<>();
-        for (var f : PartObserver.newlyFinished(plan, job, own, finals.keySet()).values()) {
-            boolean succeeded = own.stream().anyMatch(p -> p.getMetadata().getName().equals(f.podName())
+        for (var f : PartObserver.newlyFinished(plan, job, pass.own(), finalsBefore).values()) {
+            boolean succeeded = pass.own().stream().anyMatch(p -> p.getMetadata().getName().equals(f.podName())
                     && p.getStatus() != null && "Succeeded".equals(p.getStatus().getPhase()));
             var fin = FinalParts.decide(plan, f.part(), f.summary(), succeeded, state.folds().get(f.part()),
-                    state.doneOf(plan, f.part()), listing.all() && !sorted.waitingParts().contains(f.part()));
+                    state.doneOf(plan, f.part()), pass.listing().all() && !pass.sorted().waitingParts().contains(f.part()));
             if (fin == null) continue;
-            newFinals.put(f.part(), fin.summary());
+            summaries.put(f.part(), fin.summary());
             if (fin.fromPod()) fromPodLogs.put(f.part(), f.podName());
-            add.put(ResultsStore.summaryKey(f.part()), fin.summary().encode());
-            remove.add(FoldState.foldKey(f.part()));
         }
+        return new Ending(summaries, fromPodLogs);
+    }
 
-        Set<Integer> changedParts = new TreeSet<>();
-        r.batches().forEach(b -> { if (b.fresh() > 0) changedParts.add(b.part()); });
-        add.putAll(state.entries(changedParts));
-        newFinals.keySet().forEach(p -> add.remove(FoldState.foldKey(p))); // the summary replaces the fold
-        Set<String> writers = new TreeSet<>();
-        sorted.trusted().forEach(b -> writers.add(BatchTrust.label(b, ResultsContract.LABEL_POD_UID)));
-        boolean newWriters = !before.pods().containsAll(writers);
-        // Remembered: the pods that may still write (not finished) and those whose batches are still there. A
-        // finished pod's batches are all listed by then; a deleted pod's last batch counts because it was
-        // remembered while the pod ran. Bounded by the running pods, not by every pod the Job ever had.
+    /**
+     * The pod UIDs to remember: those that may still write (not finished) and those whose batches are still there. A
+     * finished pod's batches are all listed by then; a deleted pod's last batch counts because it was remembered while
+     * the pod ran. Bounded by the running pods, not by every pod the Job ever had.
+     */
+    private static Set<String> remember(Pass pass, Set<String> writers) {
         Set<String> remember = new TreeSet<>(writers);
-        own.stream().filter(p -> p.getStatus() == null || !Set.of("Succeeded", "Failed").contains(p.getStatus().getPhase()))
+        pass.own().stream().filter(p -> p.getStatus() == null || !Set.of("Succeeded", "Failed").contains(p.getStatus().getPhase()))
                 .forEach(p -> remember.add(p.getMetadata().getUid()));
-        if (!listing.all()) remember.addAll(before.pods());
-        boolean changed = r.fresh() > 0 || !newFinals.isEmpty() || newWriters;
+        if (!pass.listing().all()) remember.addAll(pass.before().pods());
+        return remember;
+    }
 
-        FoldStats stats = state.stats();
-        ParallelJobStatus.ResultsLocation location;
-        boolean truncated = ResultsStore.truncated(results);
-        // Batches an earlier update recorded (a crash came before their deletes): their records are in the store
-        // under their own keys, and stay there. Carried until their deletion is seen (all listed, and gone).
-        Set<String> listed = new TreeSet<>();
-        listing.batches().forEach(b -> listed.add(b.getMetadata().getName()));
-        Set<String> recordedBefore = new TreeSet<>(before.folded());
-        if (listing.all()) recordedBefore.retainAll(listed);
-        Set<String> folded = new TreeSet<>(recordedBefore);
-        r.batches().forEach(b -> folded.add(b.name()));
-        if (s3Store(plan)) {
-            // Before the update, every other listed batch, a duplicate one too: a pass that crashed before its update
-            // may have put records under its key that another batch holds now; an empty put removes them.
-            if (s3 == null) throw new IllegalStateException("spec.results.store: s3, but this operator has no S3 store");
-            for (var b : r.batches()) if (!recordedBefore.contains(b.name())) s3.put(plan, b.part(), b.name(), b.lines());
+    /**
+     * Batches an earlier update recorded (a crash came before their deletes): their records are in the store under
+     * their own keys, and stay there. Carried until their deletion is seen (all listed, and gone).
+     */
+    private static Set<String> recordedBefore(Pass pass) {
+        Set<String> recorded = new TreeSet<>(pass.before().folded());
+        if (pass.listing().all()) {
+            Set<String> listed = new TreeSet<>();
+            pass.listing().batches().forEach(b -> listed.add(b.getMetadata().getName()));
+            recorded.retainAll(listed);
         }
-        if (changed) {
-            Instant start = PartObserver.firstStart(pods);
-            if (stats.samples().isEmpty() && start != null) stats = stats.withSample(start.toEpochMilli(), before.recorded());
-            stats = stats.withSample(now.toEpochMilli(), state.recorded());
-            if (s3Store(plan)) {
-                stats = stats.withRecords(r.fresh(), 0, r.batches().stream().mapToLong(b -> b.lines().length()).sum());
-            }
-            // Records of the parts that did not stream (their pods' logs), then every folded record: appended while
-            // the ConfigMap stays under its bound; after that, counted as dropped (the counts and reduction are exact).
-            Map<String, String> data = new TreeMap<>(results.getData() == null ? Map.of() : results.getData());
-            data.putAll(add);
-            remove.forEach(data::remove);
-            data.put(FoldState.PODS_KEY, FoldState.json(remember));
-            data.put(FoldState.FOLDED_KEY, FoldState.json(folded));
-            data.put(FoldState.STATS_KEY, FoldState.json(stats));
-            Map<Integer, PartSummary> allFinals = new TreeMap<>(finals);
-            allFinals.putAll(newFinals);
-            if (!newFinals.isEmpty()) {
-                Rows rows = rows(plan, allFinals, results, add, size(data));
-                if (rows != null) data.putAll(Map.of(ResultsStore.ROWS_KEY, add.get(ResultsStore.ROWS_KEY),
-                        ResultsStore.ROWS_TRUNCATED_KEY, add.get(ResultsStore.ROWS_TRUNCATED_KEY)));
-            }
-            if (!s3Store(plan)) {
-                long kept = 0, dropped = 0, bytes = 0;
-                int size = size(data);
-                Map<Integer, StringBuilder> lines = new TreeMap<>();
-                fromPodLogs.forEach((p, pod) -> {
-                    String l = resultLines(plan, pod);
-                    if (!l.isEmpty()) lines.computeIfAbsent(p, k -> new StringBuilder()).append(l).append('\n');
-                });
-                r.batches().forEach(b -> { if (!b.lines().isEmpty()) lines.computeIfAbsent(b.part(), k -> new StringBuilder()).append(b.lines()); });
-                for (var e : lines.entrySet()) {
-                    String key = ResultsStore.resultsKey(e.getKey());
-                    StringBuilder keep = new StringBuilder(data.getOrDefault(key, ""));
-                    if (keep.isEmpty()) size += key.length();
-                    for (String line : e.getValue().toString().split("\n")) {
-                        if (line.isEmpty()) continue;
-                        int len = jsonBytes(line) + 2; // and its "\n"
-                        if (!truncated && size + len + RESERVE_BYTES <= maxResultsBytes) {
-                            keep.append(line).append('\n');
-                            size += len;
-                            kept++;
-                            bytes += len;
-                        } else { // the first that does not fit ends the keeping: the store holds the first R recorded
-                            truncated = true;
-                            dropped++;
-                        }
-                    }
-                    if (!keep.isEmpty()) data.put(key, keep.toString());
+        return recorded;
+    }
+
+    /**
+     * Store s3, before the update: every listed batch not recorded before, a duplicate one too: a pass that crashed
+     * before its update may have put records under its key that another batch holds now; an empty put removes them.
+     */
+    private void putRecords(Plan plan, BatchFolder.Result r, Set<String> recordedBefore) {
+        if (s3 == null) throw new IllegalStateException("spec.results.store: s3, but this operator has no S3 store");
+        for (var b : r.batches()) if (!recordedBefore.contains(b.name())) s3.put(plan, b.part(), b.name(), b.lines());
+    }
+
+    /** What the cluster store kept of this pass's records. */
+    private record Kept(long kept, long dropped, long bytes, boolean truncated) {}
+
+    /**
+     * Store cluster: the records of the parts that did not stream (their pods' logs), then every folded record, appended
+     * into {@code data} while the ConfigMap stays under its bound; after that, counted as dropped (the counts and the
+     * reduction stay exact). The first record that does not fit ends the keeping: the store holds the first R recorded.
+     */
+    private Kept keepRecords(Plan plan, Map<String, String> data, Map<Integer, String> fromPodLogs, BatchFolder.Result r,
+                             boolean truncated) {
+        long kept = 0, dropped = 0, bytes = 0;
+        int size = size(data);
+        Map<Integer, StringBuilder> lines = new TreeMap<>();
+        fromPodLogs.forEach((p, pod) -> {
+            String l = resultLines(plan, pod);
+            if (!l.isEmpty()) lines.computeIfAbsent(p, k -> new StringBuilder()).append(l).append('\n');
+        });
+        r.batches().forEach(b -> { if (!b.lines().isEmpty()) lines.computeIfAbsent(b.part(), k -> new StringBuilder()).append(b.lines()); });
+        for (var e : lines.entrySet()) {
+            String key = ResultsStore.resultsKey(e.getKey());
+            StringBuilder keep = new StringBuilder(data.getOrDefault(key, ""));
+            if (keep.isEmpty()) size += key.length();
+            for (String line : e.getValue().toString().split("\n")) {
+                if (line.isEmpty()) continue;
+                int len = jsonBytes(line) + 2; // and its "\n"
+                if (!truncated && size + len + RESERVE_BYTES <= maxResultsBytes) {
+                    keep.append(line).append('\n');
+                    size += len;
+                    kept++;
+                    bytes += len;
+                } else {
+                    truncated = true;
+                    dropped++;
                 }
-                if (truncated) data.put(ResultsStore.TRUNCATED_KEY, "true");
-                stats = stats.withRecords(kept, dropped, bytes);
-                data.put(FoldState.STATS_KEY, FoldState.json(stats));
             }
-            ConfigMap updated = new io.fabric8.kubernetes.api.model.ConfigMapBuilder(results).withData(data).build();
-            // Optimistic locking on the resourceVersion: a restarted operator racing its old self cannot fold twice.
-            client.configMaps().inNamespace(plan.namespace()).resource(updated).update();
-            finals.putAll(newFinals);
-            listener.folded(r.ok(), r.failed(), r.millis());
+            if (!keep.isEmpty()) data.put(key, keep.toString());
         }
-        // The update stands (or nothing changed): the folded batches are done with.
+        if (truncated) data.put(ResultsStore.TRUNCATED_KEY, "true");
+        return new Kept(kept, dropped, bytes, truncated);
+    }
+
+    /** Deletes the folded batches and the foreign ones (with one ForeignResults event), and counts them. */
+    private void deleteFolded(Plan plan, BatchFolder.Result r, BatchTrust.Sorted sorted, dev.parallel.operator.events.PendingEvents events) {
         long dup = r.batches().stream().filter(BatchFolder.Folded::duplicate).count();
         for (var b : r.batches()) delete(plan, b.name());
         for (var f : sorted.foreign()) delete(plan, f.name());
@@ -322,25 +366,30 @@ public final class Gatherer {
                     + " result batch(es) not from this run's pods were deleted, e.g. " + first.name() + ": " + first.why());
         }
         listener.batches(r.batches().size() - dup, dup, sorted.foreign().size());
+    }
 
+    /** What the status shows after the pass: final parts, the folds of the others, live figures, where the records are. */
+    private Gathered gathered(Plan plan, List<Pod> pods, ConfigMap results, Pass pass, FoldState state, FoldStats stats,
+                              Map<Integer, PartSummary> finals, boolean truncated, Map<String, String> add, Instant now) {
+        String pjUid = plan.pj().getMetadata().getUid();
         Set<String> runningPods = new TreeSet<>();
-        own.stream().filter(p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase()))
+        pass.own().stream().filter(p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase()))
                 .forEach(p -> runningPods.add(p.getMetadata().getName()));
         LiveTracker.View view = live.view(pjUid, runningPods, now);
         listener.running(pjUid, view.runningTasks());
-        location = s3Store(plan) && s3 != null ? s3.location(plan) : new ParallelJobStatus.ResultsLocation();
-        if (!s3Store(plan)) {
+        boolean s3Store = s3Store(plan);
+        ParallelJobStatus.ResultsLocation location = s3Store && s3 != null ? s3.location(plan) : new ParallelJobStatus.ResultsLocation();
+        if (!s3Store) {
             location.store = "cluster";
             location.configMap = results.getMetadata().getName();
         }
         location.records = stats.records();
-        location.recordsDropped = s3Store(plan) ? null : stats.recordsDropped();
+        location.recordsDropped = s3Store ? null : stats.recordsDropped();
         Map<Integer, PartSummary> folds = new TreeMap<>(state.folds());
         finals.keySet().forEach(folds::remove);
-        Map<Integer, Long> running = new TreeMap<>(PartObserver.running(plan, own, finals.keySet()));
+        Map<Integer, Long> running = new TreeMap<>(PartObserver.running(plan, pass.own(), finals.keySet()));
         running.replaceAll((p, n) -> Math.max(0, n - state.doneOf(plan, p).count()));
-        Streamed streamed = new Streamed(folds, stats, view.runningTasks(), view.slowest(), location,
-                Streamed.truncatedMessage(stats));
+        Streamed streamed = new Streamed(folds, stats, view.runningTasks(), view.slowest(), location, Streamed.truncatedMessage(stats));
         return new Gathered(finals, running, truncated, PartObserver.firstStart(pods), PartObserver.unschedulable(pods),
                 add.containsKey(ResultsStore.ROWS_TRUNCATED_KEY) ? "true".equals(add.get(ResultsStore.ROWS_TRUNCATED_KEY))
                         : ResultsStore.rowsTruncated(results), streamed);

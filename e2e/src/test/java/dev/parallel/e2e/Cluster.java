@@ -172,13 +172,37 @@ final class Cluster {
         return client().resources(ParallelJob.class).inNamespace(ns).withName(name).get();
     }
 
+    /** Waits for one of the phases; on timeout fails with the ParallelJob's report and the operator's. */
     static ParallelJob awaitPhase(String ns, String name, Duration timeout, Phase... phases) {
-        List<Phase> want = List.of(phases);
-        await().atMost(timeout).pollInterval(Duration.ofMillis(500)).until(() -> {
-            ParallelJob pj = get(ns, name);
-            return pj != null && pj.getStatus() != null && want.contains(pj.getStatus().phase);
-        });
-        return get(ns, name);
+        try {
+            return cluster().jobs().awaitPhase(ns, name, timeout, phases);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + operatorReport(), e);
+        }
+    }
+
+    /** The operator's pods, restarts and last log lines: what a stuck ParallelJob's report needs besides its own. */
+    static String operatorReport() {
+        StringBuilder s = new StringBuilder();
+        try {
+            for (var p : operatorPods()) {
+                String pod = p.getMetadata().getName();
+                var cs = p.getStatus().getContainerStatuses();
+                int restarts = cs == null ? 0 : cs.stream().mapToInt(c -> c.getRestartCount() == null ? 0 : c.getRestartCount()).sum();
+                s.append("  operator pod ").append(pod).append(": ").append(p.getStatus().getPhase()).append(", restarts ").append(restarts).append('\n');
+                if (restarts > 0) s.append(indent(kubectl("logs", "-n", OPERATOR_NAMESPACE, pod, "--previous", "--tail=40").out(), "previous"));
+                s.append(indent(kubectl("logs", "-n", OPERATOR_NAMESPACE, pod, "--tail=80").out(), "log"));
+            }
+        } catch (RuntimeException e) {
+            s.append("  (no operator report: ").append(e.getMessage()).append(")\n");
+        }
+        return s.toString();
+    }
+
+    private static String indent(String text, String tag) {
+        StringBuilder s = new StringBuilder();
+        text.lines().forEach(l -> s.append("    ").append(tag).append("| ").append(l).append('\n'));
+        return s.toString();
     }
 
     static void deleteAndWait(String ns, String name) {

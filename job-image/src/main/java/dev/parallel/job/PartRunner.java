@@ -6,6 +6,7 @@ import dev.parallel.api.contract.WorkerConfig;
 import dev.parallel.api.tasks.Task;
 import dev.parallel.job.exec.CpuLimit;
 import dev.parallel.job.exec.ExecOptions;
+import dev.parallel.job.exec.StartupTrace;
 import dev.parallel.job.exec.Executors;
 import dev.parallel.job.exec.TaskExecutor;
 import dev.parallel.job.exec.TaskStarts;
@@ -49,6 +50,7 @@ public final class PartRunner {
     /** @param stream where results stream while the part runs; null: only the summary at the end */
     public static int run(WorkerConfig c, StreamConfig stream, PrintStream stdout) throws IOException, InterruptedException {
         long t0 = System.nanoTime();
+        StartupTrace.mark("contract read");
         List<Task> block = c.partTasks();
         List<Task> tasks = stream == null ? block : DoneTasks.toRun(stream.doneDir(), c.partIndex(), block, stdout);
         long skipped = block.size() - tasks.size();
@@ -64,6 +66,7 @@ public final class PartRunner {
                 executor.name(), executor instanceof CudaExecutor cuda ? cuda.deviceNames().size() : workers,
                 cpuKernelLine(c, executor));
 
+        StartupTrace.mark("executor ready");
         Path results = Path.of(c.resultsFile());
         if (results.getParent() != null) Files.createDirectories(results.getParent());
         CountDownLatch finished = new CountDownLatch(1);
@@ -101,10 +104,13 @@ public final class PartRunner {
             long millis = (System.nanoTime() - t0) / 1_000_000;
             PartSummary summary = collector.summary(c.partIndex(), block.size(), millis, executor.name(), null,
                     choice.gpuUnavailable(), skipped);
+            StartupTrace.mark("tasks done");
             String encoded = summary.encode();
             writeSummary(c.summaryFile(), encoded);
             stdout.println("summary " + encoded);
             stdout.flush();
+            StartupTrace.mark("summary written");
+            StartupTrace.print();
             return summary.failed() == 0 ? 0 : 1;
         } finally {
             if (rs != null) rs.close();

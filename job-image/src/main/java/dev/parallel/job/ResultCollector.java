@@ -92,6 +92,7 @@ public final class ResultCollector implements Consumer<TaskResult> {
             if (t != null) stream.record(r.withParams(t.params()), null);
             else stream.record(r, line);
         }
+        if (ok + failed == 0) dev.parallel.job.exec.StartupTrace.mark("first result recorded");
         retries += Math.max(0, r.attempts() - 1);
         if (r.ok()) {
             ok++;

@@ -158,7 +158,7 @@ class KernelsTest {
     @ParameterizedTest
     @EnumSource(KernelPath.class)
     void fillGivesTheStreamsUnitDoubles(KernelPath path) {
-        for (int n : new int[] {1, 3, 9}) { // 9: 81 values, a vector tail
+        for (int n : new int[] {1, 3, 9, 17}) { // 9: 81 values, a vector tail; 17: 289, past a scalar chunk
             double[][] ab = MatmulKernel.fill(path, 11, n);
             for (int k = 0; k < n * n; k++) {
                 assertThat(ab[0][k]).isEqualTo(SplitMix64.unitDouble(SplitMix64.value(11, k)));

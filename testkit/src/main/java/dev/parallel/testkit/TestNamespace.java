@@ -32,13 +32,33 @@ public final class TestNamespace implements AutoCloseable {
     @Override
     public String toString() { return name; }
 
+    /** The namespace's conditions (they name what its deletion waits for) and its ParallelJobs with their finalizers. */
+    private String remaining() {
+        StringBuilder s = new StringBuilder();
+        try {
+            var ns = client.namespaces().withName(name).get();
+            if (ns != null && ns.getStatus() != null && ns.getStatus().getConditions() != null) {
+                ns.getStatus().getConditions().stream().filter(c -> "True".equals(c.getStatus()))
+                        .forEach(c -> s.append(c.getType()).append(": ").append(c.getMessage()).append("; "));
+            }
+            client.resources(dev.parallel.api.v1alpha1.ParallelJob.class).inNamespace(name).list().getItems()
+                    .forEach(p -> s.append("ParallelJob ").append(p.getMetadata().getName()).append(" finalizers ")
+                            .append(p.getMetadata().getFinalizers()).append(" phase ")
+                            .append(p.getStatus() == null ? null : p.getStatus().phase).append("; "));
+        } catch (RuntimeException e) {
+            s.append("(cannot list: ").append(e.getMessage()).append(')');
+        }
+        return s.toString();
+    }
+
     @Override
     public void close() {
         client.namespaces().withName(name).delete();
         long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
         while (client.namespaces().withName(name).get() != null) {
             if (System.nanoTime() > deadline) {
-                DockerEnvironment.log("namespace " + name + " still terminating after 3 min; left to the cluster");
+                DockerEnvironment.log("namespace " + name + " still terminating after 3 min; left to the cluster. Holding it: "
+                        + remaining());
                 return;
             }
             try {

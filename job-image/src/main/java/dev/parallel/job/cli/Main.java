@@ -32,6 +32,7 @@ public final class Main implements Runnable {
         // A pod's part: straight in. Building picocli's model of every command costs a fresh JVM
         // 0.15 s, 30% of a pod's start-up with the class archive (measured with -Xlog:class+load).
         if (args.length == 1 && args[0].equals("worker")) {
+            dev.parallel.job.exec.StartupTrace.mark("main");
             String executor = System.getenv(dev.parallel.api.contract.PodContract.EXECUTOR);
             if (executor == null || executor.equals("threads") || executor.equals("sequential")) {
                 KernelPath.prepare(System.getenv(dev.parallel.api.contract.PodContract.KERNEL)); // tasks run in this JVM

@@ -46,6 +46,7 @@ final class Attempts {
             starts.started(task);
             try {
                 var value = timed == null ? fn.apply(task) : withTimeout(task);
+                if (task.index() < 2) StartupTrace.mark("task " + task.index() + " done");
                 return TaskResult.success(task.index(), task.id(), value, attempt, millisSince(t0));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -58,7 +58,18 @@ public final class MatmulKernel implements TaskFunction {
 
     private static void fill(KernelPath path, long state, long first, double[] out) {
         int k = path.now(VectorWarmup.Loop.FILL) == KernelPath.VECTOR ? VectorLoops.fill(state, first, out) : 0;
-        for (; k < out.length; k++) out[k] = SplitMix64.unitDouble(SplitMix64.value(state, first + k));
+        for (; k < out.length; k += SCALAR_CHUNK) fill(state, first, out, k, Math.min(out.length, k + SCALAR_CHUNK));
+    }
+
+    /**
+     * The scalar loops are small methods called many times per task, not one loop nest: a fresh JVM compiles a
+     * method by its calls within the first task, where the nest waited for on-stack replacement, ran its first tasks
+     * in the interpreter and C1's profiling code (174, 69, 64, 60 ms, then 2-10) and was recompiled after deopts.
+     */
+    private static final int SCALAR_CHUNK = 256;
+
+    private static void fill(long state, long first, double[] out, int from, int to) {
+        for (int k = from; k < to; k++) out[k] = SplitMix64.unitDouble(SplitMix64.value(state, first + k));
     }
 
     public static double[] multiply(double[] a, double[] b, int n) throws InterruptedException {
@@ -82,6 +93,11 @@ public final class MatmulKernel implements TaskFunction {
         return c;
     }
 
+    /** c[co, co + len) = fma(x, b[bo, bo + len), c[co, co + len)): the i-k-j loop's row update (C2 vectorises it). */
+    private static void axpy(double x, double[] b, int bo, double[] c, int co, int len) {
+        for (int j = 0; j < len; j++) c[co + j] = Math.fma(x, b[bo + j], c[co + j]);
+    }
+
     /** Columns [j0, n) of C: a cache-blocked i-k-j loop, k in order for every entry. */
     private static void scalar(double[] a, double[] b, double[] c, int n, int j0) throws InterruptedException {
         for (int kk = 0; kk < n; kk += BLOCK_K) {
@@ -91,11 +107,7 @@ public final class MatmulKernel implements TaskFunction {
                 int jEnd = Math.min(n, jj + BLOCK_J);
                 for (int i = 0; i < n; i++) {
                     int ci = i * n;
-                    for (int k = kk; k < kEnd; k++) {
-                        double aik = a[ci + k];
-                        int bk = k * n;
-                        for (int j = jj; j < jEnd; j++) c[ci + j] = Math.fma(aik, b[bk + j], c[ci + j]);
-                    }
+                    for (int k = kk; k < kEnd; k++) axpy(a[ci + k], b, k * n + jj, c, ci + jj, jEnd - jj);
                 }
             }
         }

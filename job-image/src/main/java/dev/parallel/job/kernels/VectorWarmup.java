@@ -68,6 +68,7 @@ final class VectorWarmup {
             }
             synchronized (VectorWarmup.class) {
                 if (warmed) ready |= bit(next);
+                dev.parallel.job.exec.StartupTrace.mark("vector " + next + (warmed ? " ready" : " failed"));
                 requested &= ~bit(next);
             }
         }

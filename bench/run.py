@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -165,12 +166,17 @@ class Ours:
             return partial["hits"]
         return partial
 
-    def cold(self, w, executor, workers):
-        """A fresh JVM running the whole list as one part, as a pod does (`parallel-job worker`): wall time."""
+    def cold(self, w, executor, workers, trace=False):
+        """A fresh JVM running the whole list as one part, as a pod does (`parallel-job worker`): wall time. With
+        `trace`, the part's start-up timeline (-Dpj.trace=startup: ms since the JVM started) goes to self.timeline."""
         env = self.contract_env(w.contract, executor, workers)
         t0 = time.perf_counter()
-        p = subprocess.run([*self.java, "-jar", str(JAR), "worker"], capture_output=True, text=True, env=env, timeout=1800)
+        p = subprocess.run([*self.java, *(["-Dpj.trace=startup"] if trace else []), "-jar", str(JAR), "worker"],
+                           capture_output=True, text=True, env=env, timeout=1800)
         wall = time.perf_counter() - t0
+        if trace:
+            marks = [re.match(r"startup\s+(\d+) ms  (.*) \(.*\)$", l) for l in p.stderr.splitlines()]
+            self.timeline = [(int(m[1]), m[2]) for m in marks if m] + [(round(wall * 1000), "process exit (wall)")]
         if p.returncode != 0:
             raise RuntimeError(f"ours {executor} worker: {p.stdout[-1000:]} {p.stderr[-2000:]}")
         if self.kernel_path is None and "kernels: " in p.stdout:
@@ -269,6 +275,10 @@ def measure(w, ours, omp, py, env, tmp, runs):
     for ex, ws in (("sequential", (1,)), ("threads", (1, 2)), ("processes", (1, 2))):
         for wk in ws:
             add(f"ours {ex}", wk, lambda e=ex, k=wk: ours.warm(w, e, k, repeat), lambda e=ex, k=wk: ours.cold(w, e, k), runs)
+    timelines = {}
+    for wk in (1, 2):  # where a cold run's time goes: one more run, traced
+        ours.cold(w, "threads", wk, trace=True)
+        timelines[wk] = ours.timeline
     for ranks in (1, 2) if w.kernel != "noop" else ():  # 100,000 tiny messages: not what MPI is for
         # A rank runs its block once per mpirun: no warm figure (its kernel is the threads executor's).
         add("ours mpi", ranks, None, lambda r=ranks: ours.mpi(w, r), runs)
@@ -295,7 +305,7 @@ def measure(w, ours, omp, py, env, tmp, runs):
                 wall, r = run_json(c(1), env=env)
                 return wall, r["result"], r["seconds"][0]
             add(f"Python {impl}", wk, p_warm, p_cold, 1 if sampled else runs, w.scale if sampled else 1.0, "sub" if sampled else "full")
-    return rows, refs["full"]
+    return rows, refs["full"], timelines
 
 
 def fmt(v):
@@ -320,8 +330,8 @@ def main():
     t_start = time.time()
     for w in [w for w in workloads(args.quick) if not args.only or w.kernel in args.only.split(",")]:
         log(f"{w.kernel}: {w.what}")
-        rows, ref = measure(w, ours, omp, py, env, tmp, runs)
-        report.append((w, rows, ref))
+        rows, ref, timelines = measure(w, ours, omp, py, env, tmp, runs)
+        report.append((w, rows, ref, timelines))
     write(report, runs, time.time() - t_start, args.quick, ours.kernel_path)
 
 
@@ -343,7 +353,7 @@ def targets(report):
     """The issue's targets, each a ratio of this run's figures."""
     rows = []
     get = lambda rs, label, wk, col: next((getattr(r, col) for r in rs if r.label == label and r.workers == wk), None)
-    for w, rs, _ in report:
+    for w, rs, _, _ in report:
         if w.kernel == "noop":
             continue
         for wk in (1, 2):
@@ -388,7 +398,7 @@ def write(report, runs, took, quick, kernel_path):
              "middle of primes' span) and were scaled up by the work they skipped; they ran once each way. \"vs C\" is "
              "C/OpenMP's time at the same worker count over the row's (1.00 = as fast as C), \"vs ours\" the same against "
              "our thread executor.", ""]
-    for w, rows, ref in report:
+    for w, rows, ref, timelines in report:
         c = {r.workers: r for r in rows if r.label == "C OpenMP"}
         o = {r.workers: r for r in rows if r.label == "ours threads"}
         lines += [f"### {w.kernel}: {w.what}", "", f"Result (all equal): `{ref}`", ""]
@@ -404,6 +414,10 @@ def write(report, runs, took, quick, kernel_path):
             lines.append(f"| {r.label}{' *' if r.scaled else ''} | {r.workers} | {fmt(r.warm)} | {fmt(r.cold)} | {mid} | "
                          f"{fmt2(ratio(ow.warm, r.warm))} | {fmt2(ratio(ow.cold, r.cold))} |")
         lines.append("")
+        for wk, tl in timelines.items():
+            lines.append(f"Cold start of ours threads x{wk}, one more run traced (`-Dpj.trace=startup`, seconds since the JVM "
+                         "started): " + ", ".join(f"{what} {ms / 1000:.2f}" for ms, what in tl) + ".")
+            lines.append("")
     lines += ["### Targets (issue 19), from this run", "", "| target | wanted | measured | verdict |", "|---|---|---|---|"]
     for what, want, got, bound in targets(report):
         verdict = "-" if got is None else ("met" if got >= bound else f"**missed by {(bound - got) / bound:.0%}**")
@@ -436,7 +450,7 @@ for ax, (kernel, rows) in zip(axes[0], data):
     ax.set_xscale("log"); ax.set_title(kernel + " (warm)"); ax.set_xlabel("seconds (log)"); ax.invert_yaxis()
     ax.tick_params(axis="y", labelsize=7)
 fig.tight_layout(); fig.savefig(sys.argv[2], dpi=90)
-""", json.dumps([(w.kernel, [(r.label, r.workers, r.warm) for r in rows if r.warm]) for w, rows, _ in report]), str(CHART)],
+""", json.dumps([(w.kernel, [(r.label, r.workers, r.warm) for r in rows if r.warm]) for w, rows, _, _ in report]), str(CHART)],
                    check=True)
 
 

@@ -11,12 +11,14 @@ import java.util.List;
 public final class StartupTrace {
     private static final boolean ON = "startup".equals(System.getProperty("pj.trace"));
     private static final List<String> MARKS = new ArrayList<>();
+    /** The JVM's own start (ProcessHandle's start instant is off by up to a second: /proc's boot time is in seconds). */
+    private static final long START = ON ? java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime() : 0;
 
     private StartupTrace() {}
 
     public static void mark(String what) {
         if (!ON) return;
-        long ms = System.currentTimeMillis() - ProcessHandle.current().info().startInstant().map(i -> i.toEpochMilli()).orElse(0L);
+        long ms = System.currentTimeMillis() - START;
         synchronized (MARKS) {
             MARKS.add(String.format("startup %6d ms  %s (%s)", ms, what, Thread.currentThread().getName()));
         }

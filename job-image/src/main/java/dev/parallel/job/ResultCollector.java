@@ -72,12 +72,7 @@ public final class ResultCollector implements Consumer<TaskResult> {
 
     @Override
     public synchronized void accept(TaskResult r) {
-        String line;
-        try {
-            line = Json.MAPPER.writeValueAsString(r);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        String line = r.json();
         try {
             if (resultsFile != null) {
                 resultsFile.write(line + "\n");

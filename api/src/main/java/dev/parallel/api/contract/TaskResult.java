@@ -31,6 +31,36 @@ public record TaskResult(long index, String id, boolean ok, JsonNode value, Stri
         return new TaskResult(index, id, false, null, truncate(error, MAX_ERROR_CHARS), attempts, millis);
     }
 
+    /**
+     * This record as one line of JSON, exactly as Jackson's record serialization writes it (fields in declaration order,
+     * nulls left out), but through the streaming generator: a fresh JVM's first bean serialization cost a pod's first
+     * result ~50 ms of introspection (measured with -Dpj.trace=startup).
+     */
+    public String json() {
+        var out = new java.io.StringWriter(96);
+        try (var g = Json.MAPPER.getFactory().createGenerator(out)) {
+            g.writeStartObject();
+            g.writeNumberField("index", index);
+            if (id != null) g.writeStringField("id", id);
+            g.writeBooleanField("ok", ok);
+            if (value != null) {
+                g.writeFieldName("value");
+                g.writeTree(value);
+            }
+            if (error != null) g.writeStringField("error", error);
+            g.writeNumberField("attempts", attempts);
+            g.writeNumberField("millis", millis);
+            if (params != null) {
+                g.writeFieldName("params");
+                g.writeTree(params);
+            }
+            g.writeEndObject();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e); // a StringWriter does not fail
+        }
+        return out.toString();
+    }
+
     public static String truncate(String s, int max) {
         if (s == null || s.length() <= max) return s;
         return s.substring(0, max - 3) + "...";

@@ -279,11 +279,5 @@ public final class ResultStream implements TaskStarts, AutoCloseable {
         return sb.append('"').toString();
     }
 
-    private static String json(TaskResult r) {
-        try {
-            return Json.MAPPER.writeValueAsString(r);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
-    }
+    private static String json(TaskResult r) { return r.json(); }
 }

@@ -1,8 +1,6 @@
 package dev.parallel.job;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.parallel.api.contract.Json;
 import dev.parallel.api.contract.PartSummary;
 import dev.parallel.api.contract.PodContract;
 import dev.parallel.api.contract.Reducer;

@@ -1,6 +1,5 @@
 package dev.parallel.job.results;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -89,10 +88,10 @@ public final class ResultStream implements TaskStarts, AutoCloseable {
     public void record(TaskResult r, String line) {
         running.remove(r.index());
         if (!r.ok() && withholdFailures) return;
-        String l = line != null ? line : json(r);
+        String l = line != null ? line : r.json();
         if (l.length() > MAX_RECORD_CHARS) {
-            l = json(TaskResult.failure(r.index(), r.id(), "result too large to record: " + l.length()
-                    + " characters as JSON, at most " + MAX_RECORD_CHARS, r.attempts(), r.millis()));
+            l = TaskResult.failure(r.index(), r.id(), "result too large to record: " + l.length()
+                    + " characters as JSON, at most " + MAX_RECORD_CHARS, r.attempts(), r.millis()).json();
         }
         synchronized (lock) {
             pending.add(l);
@@ -279,5 +278,4 @@ public final class ResultStream implements TaskStarts, AutoCloseable {
         return sb.append('"').toString();
     }
 
-    private static String json(TaskResult r) { return r.json(); }
 }

@@ -37,10 +37,31 @@ public final class Main implements Runnable {
             if (executor == null || executor.equals("threads") || executor.equals("sequential")) {
                 KernelPath.prepare(System.getenv(dev.parallel.api.contract.PodContract.KERNEL)); // tasks run in this JVM
             }
-            System.exit(new Worker().call());
+            exit(new Worker().call());
         }
-        if (KernelJvm.needed(args)) System.exit(KernelJvm.run(args));
-        System.exit(new CommandLine(new Main()).execute(args));
+        if (KernelJvm.needed(args)) exit(KernelJvm.run(args));
+        exit(new CommandLine(new Main()).execute(args));
+    }
+
+    /**
+     * Ends the JVM with {@code code}, unless a signal is already stopping it: then the signal's own shutdown ends it
+     * with 128 + signal (143 for the kubelet's SIGTERM). A non-zero System.exit after the hooks have run halts at
+     * once, so it raced the signal's exit status.
+     */
+    static void exit(int code) throws InterruptedException {
+        if (shuttingDown()) Thread.currentThread().join(); // waits for the halt
+        System.exit(code);
+    }
+
+    private static boolean shuttingDown() {
+        Thread probe = new Thread(() -> {});
+        try {
+            Runtime.getRuntime().addShutdownHook(probe);
+            Runtime.getRuntime().removeShutdownHook(probe);
+            return false;
+        } catch (IllegalStateException e) {
+            return true;
+        }
     }
 
     @Command(name = "run", description = "Run every task of a ParallelJob manifest on this machine and print the reduced result.")

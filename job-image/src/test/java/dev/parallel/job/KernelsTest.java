@@ -138,6 +138,19 @@ class KernelsTest {
                 MatmulKernel.fill(path, 7, 256)[1], 256))).isEqualTo(C_MATMUL_256_STATE_7);
     }
 
+    @Test
+    void matmulTasksOnOneThreadReuseItsMatricesWithoutCarryingValuesOver() throws Exception {
+        // A thread keeps its matrices for its next task of the same n; the kernel may switch from the scalar
+        // loops to the vector ones between two tasks (AUTO), which write different columns of C.
+        KernelPath[] order = {KernelPath.SCALAR, KernelPath.VECTOR, KernelPath.SCALAR, KernelPath.VECTOR, KernelPath.VECTOR};
+        for (int n : new int[] {17, 33, 40}) { // 17, 33: one leftover scalar column; 40: eight
+            for (int t = 0; t < order.length; t++) {
+                double got = new MatmulKernel(order[t]).apply(task(t, "{\"n\": " + n + ", \"seed\": 9}")).asDouble();
+                assertThat(got).as("n=%d, task %d (%s)", n, t, order[t]).isEqualTo(referenceMatmul(SplitMix64.streamState(9, t), n));
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(KernelPath.class)
     void matmulStaysWithinTheToleranceOfAPlainMultiplyAndAdd(KernelPath path) throws Exception {

@@ -26,8 +26,41 @@ public final class MatmulKernel implements TaskFunction {
     public JsonNode apply(Task task) throws Exception {
         int size = size(task);
         long seed = Params.optionalLong(task, "seed", 0);
-        double[][] ab = fill(path, SplitMix64.streamState(seed, task.index()), size);
-        return JsonNodeFactory.instance.numberNode(sum(multiply(path, ab[0], ab[1], size)));
+        long state = SplitMix64.streamState(seed, task.index());
+        if (size > Workspace.MAX_N) {
+            double[][] ab = fill(path, state, size);
+            return JsonNodeFactory.instance.numberNode(sum(multiply(path, ab[0], ab[1], size)));
+        }
+        Workspace ws = Workspace.forThread(size);
+        fill(path, state, 0, ws.a);
+        fill(path, state, (long) size * size, ws.b);
+        multiply(path, ws.a, ws.b, ws.c, size);
+        return JsonNodeFactory.instance.numberNode(sum(ws.c));
+    }
+
+    /**
+     * One task thread's matrices, kept for its next task of the same n: a fresh JVM's tasks then touch the same
+     * memory instead of 3 n^2 doubles of new heap each (page faults and zeroing: cold runs of n = 256 spent
+     * ~10% of their time there, and young collections grew with it). Up to n = 1024: 24 MiB per thread.
+     */
+    private static final class Workspace {
+        static final int MAX_N = 1024;
+        private static final ThreadLocal<Workspace> OF_THREAD = new ThreadLocal<>();
+        final int n;
+        final double[] a, b, c;
+
+        private Workspace(int n) {
+            this.n = n;
+            a = new double[n * n];
+            b = new double[n * n];
+            c = new double[n * n];
+        }
+
+        static Workspace forThread(int n) {
+            Workspace ws = OF_THREAD.get();
+            if (ws == null || ws.n != n) OF_THREAD.set(ws = new Workspace(n));
+            return ws;
+        }
     }
 
     /** The task's n, checked. */
@@ -78,6 +111,12 @@ public final class MatmulKernel implements TaskFunction {
 
     public static double[] multiply(KernelPath path, double[] a, double[] b, int n) throws InterruptedException {
         double[] c = new double[n * n];
+        multiply(path, a, b, c, n);
+        return c;
+    }
+
+    /** c = a * b, whatever c held before. */
+    private static void multiply(KernelPath path, double[] a, double[] b, double[] c, int n) throws InterruptedException {
         int vectorColumns = 0;
         if (path.now(VectorWarmup.Loop.PANEL) == KernelPath.VECTOR) {
             int w = VectorLoops.panelWidth();
@@ -89,8 +128,17 @@ public final class MatmulKernel implements TaskFunction {
                 VectorLoops.panel(a, panel, c, n, j0, 0, n);
             }
         }
+        if (vectorColumns < n) zero(c, n, vectorColumns);
         scalar(a, b, c, n, vectorColumns);
-        return c;
+    }
+
+    /** Columns [j0, n) of C set to 0: the scalar loop adds into them (the panels write theirs whole). */
+    private static void zero(double[] c, int n, int j0) {
+        if (j0 == 0) {
+            java.util.Arrays.fill(c, 0);
+            return;
+        }
+        for (int i = 0; i < n; i++) java.util.Arrays.fill(c, i * n + j0, i * n + n, 0);
     }
 
     /** c[co, co + len) = fma(x, b[bo, bo + len), c[co, co + len)): the i-k-j loop's row update (C2 vectorises it). */

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 
 /** The reductions of spec.reduction: per field, per group, and the ops mean, count, argmin, argmax. */
 class GroupedReducerTest {
-    static JsonNode j(String s) throws Exception { return Json.MAPPER.readTree(s); }
+    static JsonNode j(String s) throws Exception { return Json.mapper().readTree(s); }
 
     /** lr x batch, loss = a made-up function of both; the tasks' results as a command would print them. */
     static final MatrixTasks GRID = MatrixTasks.of(new TaskMatrix(List.of(MatrixAxis.values("lr", "0.1", "0.01", "0.001"),
@@ -36,7 +36,7 @@ class GroupedReducerTest {
     }
 
     static TaskResult result(Task t) {
-        return TaskResult.success(t.index(), t.id(), Json.MAPPER.createObjectNode().put("loss", loss(t)), 1, 0);
+        return TaskResult.success(t.index(), t.id(), Json.mapper().createObjectNode().put("loss", loss(t)), 1, 0);
     }
 
     /** Reduces the grid split into {@code parts} parts, each folded in a shuffled order, then merged. */
@@ -50,7 +50,7 @@ class GroupedReducerTest {
             JsonNode partial = null;
             for (Task t : tasks) partial = r.add(partial, result(t), t.params());
             // As the termination message carries it.
-            partial = partial == null ? null : Json.MAPPER.valueToTree(partial);
+            partial = partial == null ? null : Json.mapper().valueToTree(partial);
             acc = r.merge(acc, partial);
         }
         return r.finished(acc);

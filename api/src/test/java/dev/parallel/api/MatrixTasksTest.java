@@ -53,7 +53,7 @@ class MatrixTasksTest {
 
     @Test
     void sharedParamsAreMergedAndTheMatrixWins() {
-        ObjectNode shared = Json.MAPPER.createObjectNode().put("samples", 1000).put("batch", 1);
+        ObjectNode shared = Json.mapper().createObjectNode().put("samples", 1000).put("batch", 1);
         var t = MatrixTasks.of(matrix(MatrixAxis.values("batch", 8, 16)), shared);
         assertThat(t.get(1).params().toString()).isEqualTo("{\"samples\":1000,\"batch\":16}");
         assertThat(t.get(1).id()).isEqualTo("batch=16");

@@ -15,7 +15,7 @@ class PartSummaryTest {
     void manyFailuresAreTruncatedButCountsSurvive() throws Exception {
         List<PartSummary.FailedTask> failed = new ArrayList<>();
         for (int i = 0; i < 5000; i++) failed.add(new PartSummary.FailedTask("task-" + i, "x".repeat(200)));
-        var s = new PartSummary(3, 10000, 5000, 5000, 7, Json.MAPPER.readTree("{\"hits\":5,\"samples\":9}"), false,
+        var s = new PartSummary(3, 10000, 5000, 5000, 7, Json.mapper().readTree("{\"hits\":5,\"samples\":9}"), false,
                 failed, false, 1234, "threads", null, null);
         String enc = s.encode();
         assertThat(enc.getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(PartSummary.MAX_BYTES);
@@ -30,7 +30,7 @@ class PartSummaryTest {
 
     @Test
     void hugePartialIsDroppedAndFlagged() throws Exception {
-        ArrayNode big = Json.MAPPER.createArrayNode();
+        ArrayNode big = Json.mapper().createArrayNode();
         for (int i = 0; i < 2000; i++) big.add(i * 1000.5);
         var s = new PartSummary(0, 2000, 2000, 0, 0, big, false, List.of(), false, 5, "threads", null, null);
         String enc = s.encode();
@@ -43,7 +43,7 @@ class PartSummaryTest {
 
     @Test
     void smallSummaryRoundTripsUnchanged() throws Exception {
-        var s = new PartSummary(1, 3, 2, 1, 0, Json.MAPPER.readTree("42"), false,
+        var s = new PartSummary(1, 3, 2, 1, 0, Json.mapper().readTree("42"), false,
                 List.of(new PartSummary.FailedTask("b", "exit code 3")), false, 9, "threads", null,
                 "no NVIDIA driver: libcuda.so.1 cannot be loaded");
         assertThat(PartSummary.decode(s.encode())).isEqualTo(s);

@@ -10,7 +10,7 @@ import dev.parallel.api.v1alpha1.ReduceOp;
 import org.junit.jupiter.api.Test;
 
 class ReducerTest {
-    static JsonNode j(String s) throws Exception { return Json.MAPPER.readTree(s); }
+    static JsonNode j(String s) throws Exception { return Json.mapper().readTree(s); }
 
     @Test
     void sumsObjectsFieldwiseAndAddsThePiEstimate() throws Exception {

@@ -14,7 +14,7 @@ class TaskResultJsonTest {
     @Test
     void theStreamingWriterMatchesJacksonsRecordSerialization() throws Exception {
         var f = JsonNodeFactory.instance;
-        JsonNode obj = Json.MAPPER.readTree("{\"hits\": 12, \"samples\": 1.5e9, \"nested\": [1, \"two\", null, {\"x\": true}]}");
+        JsonNode obj = Json.mapper().readTree("{\"hits\": 12, \"samples\": 1.5e9, \"nested\": [1, \"two\", null, {\"x\": true}]}");
         List<TaskResult> cases = List.of(
                 TaskResult.success(0, "0", f.numberNode(4206957.050714593), 1, 174),
                 TaskResult.success(9_000_000_000L, "seed=7,lr=0.1", obj, 3, 0),
@@ -26,8 +26,8 @@ class TaskResultJsonTest {
                 TaskResult.success(7, "7", f.arrayNode().add(1).add(2.5), 1, 9).withParams(obj),
                 TaskResult.failure(8, "8", "x", 1, 1).withParams(f.objectNode().put("loss", 0.25)));
         for (TaskResult r : cases) {
-            assertThat(r.json()).as("%s", r).isEqualTo(Json.MAPPER.writeValueAsString(r));
-            assertThat(Json.MAPPER.readValue(r.json(), TaskResult.class)).isEqualTo(r);
+            assertThat(r.json()).as("%s", r).isEqualTo(Json.mapper().writeValueAsString(r));
+            assertThat(Json.mapper().readValue(r.json(), TaskResult.class)).isEqualTo(r);
         }
     }
 }

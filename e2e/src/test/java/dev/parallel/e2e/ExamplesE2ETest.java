@@ -81,7 +81,7 @@ class ExamplesE2ETest {
         assertThat(pj.getStatus().tasks.succeeded).isEqualTo(expected.tasks());
         assertThat(pj.getStatus().tasks.failed).isZero();
         assertThat(pj.getStatus().progress).isEqualTo(expected.tasks() + "/" + expected.tasks());
-        JsonNode remote = Json.MAPPER.valueToTree(pj.getStatus().result);
+        JsonNode remote = Json.mapper().valueToTree(pj.getStatus().result);
         assertSameResult("status.result", remote, expected.result());
         if (expected.result() != null && expected.result().has("estimate")) {
             assertThat(pj.getStatus().resultSummary)

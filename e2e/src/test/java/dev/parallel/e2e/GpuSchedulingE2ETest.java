@@ -98,7 +98,7 @@ class GpuSchedulingE2ETest {
             var expected = ExampleReference.of(file);
             java.nio.file.Files.delete(file);
             assertThat(pj.getStatus().result).isNotNull();
-            ExamplesE2ETest.assertSameResult("status.result", Json.MAPPER.valueToTree(pj.getStatus().result), expected.result());
+            ExamplesE2ETest.assertSameResult("status.result", Json.mapper().valueToTree(pj.getStatus().result), expected.result());
             // The pods asked for the GPU; one Warning event, once.
             var pods = Cluster.client().pods().inNamespace(NS).withLabel("parallel.dev/job-name", name).list().getItems();
             assertThat(pods).isNotEmpty().allSatisfy(p -> assertThat(p.getSpec().getContainers().get(0).getResources()

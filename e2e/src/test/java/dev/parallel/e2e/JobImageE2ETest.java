@@ -46,7 +46,7 @@ class JobImageE2ETest {
         assertThat(pj.getStatus().phase).as("conditions: %s", pj.getStatus().conditions).isEqualTo(Phase.Succeeded);
         assertThat(pj.getStatus().tasks.succeeded).isEqualTo(4);
         // min over tasks of the archive's mappings in the task's parent JVM: 0 if any JVM went without
-        long min = dev.parallel.api.contract.Json.MAPPER.valueToTree(pj.getStatus().result).asLong();
+        long min = dev.parallel.api.contract.Json.mapper().valueToTree(pj.getStatus().result).asLong();
         assertThat(min).as("result %s", pj.getStatus().result).isPositive();
         Cluster.deleteAndWait(NS, name);
     }

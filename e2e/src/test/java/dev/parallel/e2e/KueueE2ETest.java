@@ -144,7 +144,7 @@ class KueueE2ETest {
         assertThat(pj.getStatus().tasks.total).isEqualTo(tasks);
         assertThat(pj.getStatus().tasks.succeeded).isEqualTo(tasks);
         assertThat(pj.getStatus().tasks.failed).isZero();
-        JsonNode result = Json.MAPPER.valueToTree(pj.getStatus().result);
+        JsonNode result = Json.mapper().valueToTree(pj.getStatus().result);
         assertThat(result.asLong()).as("sum of 0..%d", tasks - 1).isEqualTo((long) tasks * (tasks - 1) / 2);
     }
 
@@ -226,7 +226,7 @@ class KueueE2ETest {
                 assertThat(big.getStatus().phase).isEqualTo(Phase.Queued);
                 assertThat(Cluster.condition(big, "Admitted").getMessage()).contains("insufficient");
             });
-            JsonNode podSets = Json.MAPPER.valueToTree(workload("kq-mpi-big")).at("/spec/podSets");
+            JsonNode podSets = Json.mapper().valueToTree(workload("kq-mpi-big")).at("/spec/podSets");
             assertThat(podSets).extracting(p -> p.get("name").asText() + "x" + p.get("count").asInt()).containsExactly("launcherx1", "workersx2");
             Thread.sleep(10_000);
             assertThat(pods("kq-mpi-big")).as("no worker pod, no launcher").isEmpty();
@@ -297,9 +297,9 @@ class KueueE2ETest {
             for (int part = 0; part < 4; part++) {
                 String key = String.format("part-%05d", part);
                 List<Long> indices = new java.util.ArrayList<>();
-                for (String l : partsAfter.get(key + ".results.jsonl").lines().toList()) indices.add(Json.MAPPER.readTree(l).get("index").asLong());
+                for (String l : partsAfter.get(key + ".results.jsonl").lines().toList()) indices.add(Json.mapper().readTree(l).get("index").asLong());
                 assertThat(indices).as("%s: each task recorded once", key).hasSize(2).doesNotHaveDuplicates();
-                if (!partsBefore.containsKey(key)) skipped += Json.MAPPER.readTree(partsAfter.get(key)).path("skipped").asLong();
+                if (!partsBefore.containsKey(key)) skipped += Json.mapper().readTree(partsAfter.get(key)).path("skipped").asLong();
             }
             assertThat(skipped).as("tasks of unfinished parts recorded before the eviction, not run again after it")
                     .isBetween(mustSkip, maySkip);

@@ -58,7 +58,7 @@ class MpiCommandE2ETest {
         String hosts = "[\"" + name + "-worker-0\",\"" + name + "-worker-1\"]"; // the worker pods' host names
         List<String> values = new ArrayList<>();
         for (String l : lines) {
-            JsonNode r = Json.MAPPER.readTree(l);
+            JsonNode r = Json.mapper().readTree(l);
             assertThat(r.get("ok").asBoolean()).as(l).isTrue();
             values.add(r.get("index").asInt() + " " + r.get("value"));
         }

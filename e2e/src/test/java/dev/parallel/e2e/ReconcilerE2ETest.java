@@ -86,9 +86,9 @@ class ReconcilerE2ETest {
                         + "must be less than or equal to cpu limit of 1");
         assertThat(jobsOf(name)).isEmpty();
         // Final, not retried: nothing changes for a while (a short look: the retry backoff starts at seconds).
-        String status = Json.MAPPER.writeValueAsString(pj.getStatus());
+        String status = Json.mapper().writeValueAsString(pj.getStatus());
         await().during(Duration.ofSeconds(8)).atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofSeconds(1)).until(() ->
-                jobsOf(name).isEmpty() && Json.MAPPER.writeValueAsString(Cluster.get(NS, name).getStatus()).equals(status)
+                jobsOf(name).isEmpty() && Json.mapper().writeValueAsString(Cluster.get(NS, name).getStatus()).equals(status)
                         && eventCount(pj, "Failed") == 1);
         Cluster.deleteAndWait(NS, name);
     }

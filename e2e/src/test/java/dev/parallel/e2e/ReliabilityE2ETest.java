@@ -82,7 +82,7 @@ class ReliabilityE2ETest {
         var expected = ExampleReference.of(f);
         Files.delete(f);
         // Through JSON text, as status.result is read: integers that fit become Integers on both sides.
-        return Json.MAPPER.readValue(Json.MAPPER.writeValueAsString(expected.result()), Object.class);
+        return Json.mapper().readValue(Json.mapper().writeValueAsString(expected.result()), Object.class);
     }
 
     static void fresh(String name) {
@@ -103,7 +103,7 @@ class ReliabilityE2ETest {
     static void assertSucceededWith(ParallelJob pj, Object expected) {
         assertThat(pj.getStatus().phase).as("%s: %s", pj.getMetadata().getName(), pj.getStatus().conditions)
                 .isEqualTo(Phase.Succeeded);
-        assertThat(Json.MAPPER.convertValue(pj.getStatus().result, Object.class)).as(pj.getMetadata().getName())
+        assertThat(Json.mapper().convertValue(pj.getStatus().result, Object.class)).as(pj.getMetadata().getName())
                 .isEqualTo(expected);
         assertThat(pj.getStatus().tasks.succeeded).isEqualTo(pj.getStatus().tasks.total);
     }
@@ -237,7 +237,7 @@ class ReliabilityE2ETest {
                 """.formatted(name));
         ParallelJob pj = awaitDone(name, Duration.ofMinutes(3));
         assertThat(pj.getStatus().phase).as("%s %s", pj.getStatus().conditions, pj.getStatus().failedTasks).isEqualTo(Phase.Succeeded);
-        assertThat(Json.MAPPER.convertValue(pj.getStatus().result, Object.class)).isEqualTo(Map.of("v", 15));
+        assertThat(Json.mapper().convertValue(pj.getStatus().result, Object.class)).isEqualTo(Map.of("v", 15));
         long retries = pj.getStatus().tasks.retries, podsFailed = pj.getStatus().tasks.podsFailed;
         // Which of the two kills happened, proven for this job: task 2 alone ran twice in the pod (its dd was
         // killed, exit 137), or one of this job's pods ended OOMKilled and its part ran again.

@@ -84,12 +84,12 @@ class S3ResultsE2ETest {
             void check(String line) {
                 counts[0]++;
                 try {
-                    JsonNode r = Json.MAPPER.readTree(line);
+                    JsonNode r = Json.mapper().readTree(line);
                     int index = r.get("index").asInt();
                     if (seen.get(index)) counts[1]++;
                     seen.set(index);
                     String pad = r.at("/value/pad").asText();
-                    if (!r.get("ok").asBoolean() || Json.MAPPER.writeValueAsString(r.get("value")).length() != RESULT_BYTES
+                    if (!r.get("ok").asBoolean() || Json.mapper().writeValueAsString(r.get("value")).length() != RESULT_BYTES
                             || !pad.startsWith(index + "." + index + ".")) {
                         counts[2]++;
                     }

@@ -50,10 +50,10 @@ class ScaleE2ETest {
     static int bytesWithoutConditions(String name) throws Exception {
         var r = Cluster.kubectl("get", "pj", name, "-n", NS, "-o", "json");
         assertThat(r.code()).as(r.err()).isZero();
-        var tree = (com.fasterxml.jackson.databind.node.ObjectNode) dev.parallel.api.contract.Json.MAPPER.readTree(r.out());
+        var tree = (com.fasterxml.jackson.databind.node.ObjectNode) dev.parallel.api.contract.Json.mapper().readTree(r.out());
         ((com.fasterxml.jackson.databind.node.ObjectNode) tree.get("status")).remove("conditions");
         ((com.fasterxml.jackson.databind.node.ObjectNode) tree.get("metadata")).remove("managedFields");
-        return dev.parallel.api.contract.Json.MAPPER.writeValueAsBytes(tree).length;
+        return dev.parallel.api.contract.Json.mapper().writeValueAsBytes(tree).length;
     }
 
     static int bytes(String kind, String name) {
@@ -143,7 +143,7 @@ class ScaleE2ETest {
         var r = Cluster.helm("get", "values", dev.parallel.testkit.ParallelJobCluster.RELEASE, "-n", Cluster.OPERATOR_NAMESPACE,
                 "--all", "-o", "json");
         assertThat(r.code()).as(r.err()).isZero();
-        return dev.parallel.api.contract.Json.MAPPER.readTree(r.out()).at("/jobDefaults/maxResultsBytes").asInt();
+        return dev.parallel.api.contract.Json.mapper().readTree(r.out()).at("/jobDefaults/maxResultsBytes").asInt();
     }
 
     /**
@@ -199,7 +199,7 @@ class ScaleE2ETest {
                 Files.delete(manifest);
                 assertThat(pj.getStatus().tasks.succeeded).isEqualTo(expected.tasks());
                 ExamplesE2ETest.assertSameResult(names[i] + " status.result",
-                        dev.parallel.api.contract.Json.MAPPER.valueToTree(pj.getStatus().result), expected.result());
+                        dev.parallel.api.contract.Json.mapper().valueToTree(pj.getStatus().result), expected.result());
                 pjBytes[i] = bytesWithoutConditions(names[i]);
                 assertThat(pj.getStatus().conditions).as("%s: condition messages stay short", names[i])
                         .allSatisfy(c -> assertThat(c.getMessage().length()).isLessThanOrEqualTo(MAX_CONDITION_MESSAGE));

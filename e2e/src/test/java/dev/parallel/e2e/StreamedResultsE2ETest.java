@@ -81,7 +81,7 @@ class StreamedResultsE2ETest {
         return Cluster.awaitPhase(NS, name, timeout, Phase.Succeeded, Phase.Failed);
     }
 
-    static Object result(ParallelJob pj) { return Json.MAPPER.convertValue(pj.getStatus().result, Object.class); }
+    static Object result(ParallelJob pj) { return Json.mapper().convertValue(pj.getStatus().result, Object.class); }
 
     static void assertExact(ParallelJob pj, Object expected) {
         assertThat(pj.getStatus().phase).as("%s: %s", pj.getMetadata().getName(), pj.getStatus().conditions).isEqualTo(Phase.Succeeded);

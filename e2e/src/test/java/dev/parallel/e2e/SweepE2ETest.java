@@ -71,7 +71,7 @@ class SweepE2ETest {
                         best = m;
                         bestId = "lr=" + text(lr) + ",batch=" + batch.getIntVal() + ",seed=" + seed;
                         // The documented argmin value (docs/contract.md, Reduction): id, params, the "by" field, index.
-                        bestRow = Json.MAPPER.createObjectNode();
+                        bestRow = Json.mapper().createObjectNode();
                         bestRow.put("id", bestId);
                         bestRow.putObject("params").put("lr", text(lr)).put("batch", batch.getIntVal()).put("seed", seed);
                         bestRow.put("loss", m / 1000.0);
@@ -88,7 +88,7 @@ class SweepE2ETest {
         assertThat(pj.getStatus().phase).as("conditions: %s", pj.getStatus().conditions).isEqualTo(Phase.Succeeded);
         assertThat(pj.getStatus().tasks.total).isEqualTo(tasks);
         assertThat(pj.getStatus().tasks.succeeded).isEqualTo(tasks);
-        JsonNode result = Json.MAPPER.valueToTree(pj.getStatus().result);
+        JsonNode result = Json.mapper().valueToTree(pj.getStatus().result);
         assertThat(result.get("id").asText()).isEqualTo(bestId);
         assertThat(result.get("loss").asDouble()).isEqualTo(best / 1000.0);
         assertThat(result.get("params").get("lr").asText()).isEqualTo(bestId.replaceAll("lr=([^,]*),.*", "$1"));

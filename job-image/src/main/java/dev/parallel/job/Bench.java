@@ -294,7 +294,7 @@ public final class Bench {
         }
     }
 
-    private static ObjectNode obj() { return Json.MAPPER.createObjectNode(); }
+    private static ObjectNode obj() { return Json.mapper().createObjectNode(); }
 
     private static List<Task> tasks(int n, LongFunction<ObjectNode> params) {
         List<Task> t = new ArrayList<>(n);

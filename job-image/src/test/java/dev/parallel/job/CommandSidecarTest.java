@@ -63,7 +63,7 @@ class CommandSidecarTest {
             assertThat(f.reason()).isEqualTo("exit code 7: negative");
         });
         var lines = Files.readAllLines(dir.resolve("results.jsonl")).stream()
-                .map(l -> { try { return Json.MAPPER.readTree(l); } catch (Exception e) { throw new IllegalStateException(e); } })
+                .map(l -> { try { return Json.mapper().readTree(l); } catch (Exception e) { throw new IllegalStateException(e); } })
                 .toList();
         assertThat(lines).hasSize(4);
         assertThat(lines).filteredOn(n -> n.get("id").asText().equals("fails")).singleElement()
@@ -123,7 +123,7 @@ class CommandSidecarTest {
             java.util.List<Long> recorded = new java.util.ArrayList<>();
             for (var b : api.batches()) {
                 for (String l : b.path("spec").path("records").asText("").split("\n")) {
-                    if (!l.isEmpty()) recorded.add(Json.MAPPER.readTree(l).get("index").asLong());
+                    if (!l.isEmpty()) recorded.add(Json.mapper().readTree(l).get("index").asLong());
                 }
             }
             assertThat(recorded).containsExactlyInAnyOrder(0L, 2L, 3L);

@@ -50,7 +50,7 @@ class ExecutorsTest {
     }
     static List<Task> tasks(int n, java.util.function.IntFunction<String> json) throws Exception {
         List<Task> out = new ArrayList<>();
-        for (int i = 0; i < n; i++) out.add(new Task(i, "t" + i, (ObjectNode) Json.MAPPER.readTree(json.apply(i))));
+        for (int i = 0; i < n; i++) out.add(new Task(i, "t" + i, (ObjectNode) Json.mapper().readTree(json.apply(i))));
         return out;
     }
 

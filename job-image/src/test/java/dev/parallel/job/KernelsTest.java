@@ -32,7 +32,7 @@ class KernelsTest {
     }
 
     static Task task(long index, String json) throws Exception {
-        return new Task(index, "t" + index, (ObjectNode) Json.MAPPER.readTree(json));
+        return new Task(index, "t" + index, (ObjectNode) Json.mapper().readTree(json));
     }
 
     /** A second, deliberately plain implementation of the pi definition, in unsigned BigInteger arithmetic. */

@@ -29,11 +29,11 @@ class LocalRunnerFormatTest {
         assertThat(lines).hasSize(45);
         List<Long> indices = new ArrayList<>();
         for (String l : lines) {
-            JsonNode n = Json.MAPPER.readTree(l);
+            JsonNode n = Json.mapper().readTree(l);
             assertThat(Set.of("index", "id", "ok", "value", "error", "attempts", "millis")).containsAll(() -> n.fieldNames());
-            TaskResult r = Json.MAPPER.readValue(l, TaskResult.class);
+            TaskResult r = Json.mapper().readValue(l, TaskResult.class);
             assertThat(r.params()).as("params only travel in streamed records").isNull();
-            assertThat(Json.MAPPER.writeValueAsString(r)).as("the record's own serialisation").isEqualTo(l);
+            assertThat(Json.mapper().writeValueAsString(r)).as("the record's own serialisation").isEqualTo(l);
             indices.add(r.index());
         }
         assertThat(indices).containsExactlyInAnyOrderElementsOf(java.util.stream.LongStream.range(0, 45).boxed().toList());

@@ -53,7 +53,7 @@ class PartRunnerStreamTest {
     void stop() { api.close(); }
 
     WorkerConfig config(Reduction reduce) throws Exception {
-        return new WorkerConfig(Kernel.PI, null, (ObjectNode) Json.MAPPER.readTree("{\"samples\": " + SAMPLES + ", \"seed\": 3}"),
+        return new WorkerConfig(Kernel.PI, null, (ObjectNode) Json.mapper().readTree("{\"samples\": " + SAMPLES + ", \"seed\": 3}"),
                 null, new TaskRange(0, 100, 1, "t"), null, 1, 0, ExecutorKind.THREADS, 3, 0, 0, reduce,
                 dir.resolve("results.jsonl").toString(), dir.resolve("summary.json").toString(), null);
     }
@@ -67,7 +67,7 @@ class PartRunnerStreamTest {
         List<TaskResult> out = new ArrayList<>();
         for (JsonNode b : api.batches()) {
             for (String l : b.path("spec").path("records").asText("").split("\n")) {
-                if (!l.isEmpty()) out.add(Json.MAPPER.readValue(l, TaskResult.class));
+                if (!l.isEmpty()) out.add(Json.mapper().readValue(l, TaskResult.class));
             }
         }
         return out;

@@ -59,7 +59,7 @@ class PartRunnerTest {
         long hits = 0, samples = 0;
         for (int part = 0; part < 3; part++) {
             WorkerConfig c = new WorkerConfig(Kernel.PI, null, (com.fasterxml.jackson.databind.node.ObjectNode)
-                    Json.MAPPER.readTree("{\"samples\": 10000, \"seed\": 3}"), null, new TaskRange(0, 10, 1, "t"), null, 3, part,
+                    Json.mapper().readTree("{\"samples\": 10000, \"seed\": 3}"), null, new TaskRange(0, 10, 1, "t"), null, 3, part,
                     ExecutorKind.THREADS, 2, 0, 0, dev.parallel.api.contract.Reduction.of(ReduceOp.SUM), dir.resolve("r" + part).toString(),
                     dir.resolve("s" + part).toString(), null);
             assertThat(PartRunner.run(c, new PrintStream(new ByteArrayOutputStream()))).isZero();

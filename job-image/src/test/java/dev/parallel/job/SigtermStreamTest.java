@@ -61,7 +61,7 @@ class SigtermStreamTest {
             assertThat(p.exitValue()).as(Files.readString(dir.resolve("log.txt"))).isEqualTo(143);
 
             List<TaskResult> file = new ArrayList<>();
-            for (String l : Files.readAllLines(results)) file.add(Json.MAPPER.readValue(l, TaskResult.class));
+            for (String l : Files.readAllLines(results)) file.add(Json.mapper().readValue(l, TaskResult.class));
             List<Long> okInFile = file.stream().filter(TaskResult::ok).map(TaskResult::index).sorted().toList();
             assertThat(okInFile).hasSizeGreaterThanOrEqualTo(4);
             assertThat(file).anyMatch(r -> !r.ok() && r.error().startsWith("cancelled"));
@@ -70,7 +70,7 @@ class SigtermStreamTest {
             List<JsonNode> batches = api.batches();
             for (JsonNode b : batches) {
                 for (String l : b.path("spec").path("records").asText("").split("\n")) {
-                    if (!l.isEmpty()) recorded.add(Json.MAPPER.readValue(l, TaskResult.class).index());
+                    if (!l.isEmpty()) recorded.add(Json.mapper().readValue(l, TaskResult.class).index());
                 }
             }
             assertThat(recorded.stream().sorted().toList()).as("exactly the finished tasks").isEqualTo(okInFile);

@@ -22,7 +22,7 @@ class AdmissionTest {
         try {
             String json = "{\"apiVersion\":\"kueue.x-k8s.io/v1beta2\",\"kind\":\"Workload\",\"metadata\":{\"name\":\"demo\",\"namespace\":\"ns1\"},"
                     + "\"spec\":" + specJson + (statusJson == null ? "" : ",\"status\":" + statusJson) + "}";
-            return Json.MAPPER.readValue(json, GenericKubernetesResource.class);
+            return Json.mapper().readValue(json, GenericKubernetesResource.class);
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
@@ -83,7 +83,7 @@ class AdmissionTest {
                 + "\"podSetUpdates\":[{\"name\":\"workers\",\"nodeSelector\":{\"zone\":\"a\"}}]}]}"));
         assertThat(admitted.flavors()).containsOnlyKeys("workers");
         assertThat(admitted.flavors().get("workers")).containsExactly("spot");
-        Map<String, JsonNode> flavors = Map.of("spot", Json.MAPPER.readTree(
+        Map<String, JsonNode> flavors = Map.of("spot", Json.mapper().readTree(
                 "{\"nodeLabels\":{\"pool\":\"spot\"},\"tolerations\":[{\"key\":\"spot\",\"operator\":\"Exists\",\"effect\":\"NoSchedule\"}]}"));
         Placement p = Placement.of(admitted, "workers", flavors);
         assertThat(p.nodeSelector()).containsExactlyInAnyOrderEntriesOf(Map.of("pool", "spot", "zone", "a"));

@@ -139,7 +139,7 @@ final class Fixtures {
 
     static String summary(int part, long tasks, long ok, long failed, String partialJson) {
         try {
-            return new PartSummary(part, tasks, ok, failed, 0, partialJson == null ? null : Json.MAPPER.readTree(partialJson),
+            return new PartSummary(part, tasks, ok, failed, 0, partialJson == null ? null : Json.mapper().readTree(partialJson),
                     false, failed == 0 ? List.of() : List.of(new PartSummary.FailedTask("t" + part, "boom")), false, 10,
                     "threads", null, null).encode();
         } catch (IOException e) {

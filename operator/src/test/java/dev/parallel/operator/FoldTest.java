@@ -49,7 +49,7 @@ class FoldTest {
         s.seq = seq;
         s.count = records.length;
         StringBuilder text = new StringBuilder();
-        for (TaskResult r : records) text.append(Json.MAPPER.valueToTree(r).toString()).append('\n');
+        for (TaskResult r : records) text.append(Json.mapper().valueToTree(r).toString()).append('\n');
         s.records = text.toString();
         b.setSpec(s);
         return b;
@@ -61,7 +61,7 @@ class FoldTest {
 
     /** pi's record: {hits, samples: 10}, 5 ms. */
     static TaskResult hit(long index, int hits) {
-        return TaskResult.success(index, "t" + index, Json.MAPPER.createObjectNode().put("hits", hits).put("samples", 10), 1, 5);
+        return TaskResult.success(index, "t" + index, Json.mapper().createObjectNode().put("hits", hits).put("samples", 10), 1, 5);
     }
 
     static TaskResult[] hits(long from, long to) {
@@ -71,7 +71,7 @@ class FoldTest {
     /** The state as the results ConfigMap would hold it after the pass's update (every key through its text). */
     static FoldState persisted(FoldState s) {
         Map<String, String> data = new HashMap<>(s.entries(new TreeSet<>(s.done().keySet())));
-        data.put(FoldState.STATS_KEY, Json.MAPPER.valueToTree(s.stats()).toString());
+        data.put(FoldState.STATS_KEY, Json.mapper().valueToTree(s.stats()).toString());
         return FoldState.of(new ConfigMapBuilder().withNewMetadata().withName("demo-results").endMetadata().withData(data).build());
     }
 
@@ -104,7 +104,7 @@ class FoldTest {
         BatchFolder.Result first = BatchFolder.fold(pi, s0, batches, Set.of(), 4096);
         // Crash before the ConfigMap update: the state is still s0 and the batches are all there.
         BatchFolder.Result again = BatchFolder.fold(pi, s0, batches, Set.of(), 4096);
-        assertThat(Json.MAPPER.<JsonNode>valueToTree(again.state().folds())).isEqualTo(Json.MAPPER.valueToTree(first.state().folds()));
+        assertThat(Json.mapper().<JsonNode>valueToTree(again.state().folds())).isEqualTo(Json.mapper().valueToTree(first.state().folds()));
         assertThat(again.batches()).isEqualTo(first.batches());
         assertThat(first.fresh()).isEqualTo(12);
         // Crash after the update, before the batches were deleted: they fold again, as duplicates only.
@@ -112,7 +112,7 @@ class FoldTest {
         BatchFolder.Result after = BatchFolder.fold(pi, s1, batches, Set.of(), 4096);
         assertThat(after.fresh()).isZero();
         assertThat(after.batches()).allMatch(BatchFolder.Folded::duplicate).allMatch(b -> b.lines().isEmpty());
-        assertThat(Json.MAPPER.<JsonNode>valueToTree(after.state().folds())).isEqualTo(Json.MAPPER.valueToTree(first.state().folds()));
+        assertThat(Json.mapper().<JsonNode>valueToTree(after.state().folds())).isEqualTo(Json.mapper().valueToTree(first.state().folds()));
         assertThat(after.state().recorded()).isEqualTo(12);
         // The stats' durations are not counted twice either.
         assertThat(persisted(after.state()).stats().durations()).isEqualTo(first.state().stats().durations());
@@ -166,8 +166,8 @@ class FoldTest {
         var block = dev.parallel.api.tasks.Partition.block(sweep.tasks(), sweep.parts(), 0);
         List<TaskResult> rs = new ArrayList<>();
         for (long i = block.start(); i < block.end(); i++) {
-            JsonNode params = Json.MAPPER.createObjectNode().put("lr", "0." + i).put("batch", 32 * (1 + i % 2));
-            rs.add(TaskResult.success(i, "t" + i, Json.MAPPER.createObjectNode().put("loss", 10 - i), 1, 3).withParams(params));
+            JsonNode params = Json.mapper().createObjectNode().put("lr", "0." + i).put("batch", 32 * (1 + i % 2));
+            rs.add(TaskResult.success(i, "t" + i, Json.mapper().createObjectNode().put("loss", 10 - i), 1, 3).withParams(params));
         }
         PartSummary p = BatchFolder.fold(sweep, empty(), List.of(batch("demo-0-aaaaa", 0, 0, rs.toArray(TaskResult[]::new))),
                 Set.of(), 64_000).state().folds().get(0);
@@ -242,7 +242,7 @@ class FoldTest {
         assertThat(fin.summary().millis()).isEqualTo(1234);
         assertThat(fin.summary().executor()).isEqualTo("threads");
         assertThat(fin.summary().skipped()).isEqualTo(6);
-        PartSummary old = new PartSummary(0, 10, 10, 0, 0, Json.MAPPER.createObjectNode().put("hits", 3), false, List.of(), false, 9,
+        PartSummary old = new PartSummary(0, 10, 10, 0, 0, Json.mapper().createObjectNode().put("hits", 3), false, List.of(), false, 9,
                 "threads", null, null);
         var oldFin = FinalParts.decide(pi, 0, old, true, null, DoneSet.empty(0, 10), true);
         assertThat(oldFin.fromPod()).isTrue();

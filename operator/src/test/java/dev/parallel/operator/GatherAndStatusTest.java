@@ -50,7 +50,7 @@ class GatherAndStatusTest {
         assertThat(s.phase).isEqualTo(Phase.Running);
         assertThat(s.progress).isEqualTo("7/10");
         assertThat(s.tasks).isEqualTo(new ParallelJobStatus.TaskCounts(10, 7, 0, 3, 0));
-        assertThat(Json.MAPPER.<com.fasterxml.jackson.databind.JsonNode>valueToTree(s.result).get("hits").asLong()).isEqualTo(5);
+        assertThat(Json.mapper().<com.fasterxml.jackson.databind.JsonNode>valueToTree(s.result).get("hits").asLong()).isEqualTo(5);
 
         // A recorded part is never recorded again, whatever its pods do later.
         assertThat(PartObserver.newlyFinished(plan, job(null, null), pods, finals.keySet())).isEmpty();
@@ -68,7 +68,7 @@ class GatherAndStatusTest {
         var first = StatusCalculator.compute(pj, plan, job(null, null), g, null, Instant.parse("2026-01-01T00:01:00Z"), "r");
         // A new operator: same cluster state, the previous status as stored, a later clock.
         var again = StatusCalculator.compute(pj, plan, job(null, null), g, first, Instant.parse("2026-01-01T00:05:00Z"), "r");
-        assertThat(Json.MAPPER.<com.fasterxml.jackson.databind.JsonNode>valueToTree(again)).isEqualTo(Json.MAPPER.<com.fasterxml.jackson.databind.JsonNode>valueToTree(first));
+        assertThat(Json.mapper().<com.fasterxml.jackson.databind.JsonNode>valueToTree(again)).isEqualTo(Json.mapper().<com.fasterxml.jackson.databind.JsonNode>valueToTree(first));
         assertThat(first.phase).isEqualTo(Phase.Succeeded);
         assertThat(first.resultSummary).isEqualTo("pi=0.120000");
         assertThat(first.completionTime).isEqualTo("2026-01-01T00:01:00Z");
@@ -102,7 +102,7 @@ class GatherAndStatusTest {
     @Test
     void resultsBeyondTheLimitsSayWhichLimitAndWhatIsStillExact() throws Exception {
         Plan plan = Planner.plan(pj, null);
-        var full = new dev.parallel.api.contract.PartSummary(0, 4, 4, 0, 0, dev.parallel.api.contract.Json.MAPPER.readTree("7"),
+        var full = new dev.parallel.api.contract.PartSummary(0, 4, 4, 0, 0, dev.parallel.api.contract.Json.mapper().readTree("7"),
                 false, List.of(), false, 5, "threads", null, null);
         var dropped = new dev.parallel.api.contract.PartSummary(1, 4, 4, 0, 0, null, true, List.of(), false, 5, "threads", null, null);
         // Per-task results did not all fit the ConfigMap: the reduction is still whole.

@@ -105,7 +105,7 @@ class GpuSchedulingTest {
         Map<Integer, dev.parallel.api.contract.PartSummary> finals = new java.util.TreeMap<>();
         for (int part = 0; part < 2; part++) {
             finals.put(part, new dev.parallel.api.contract.PartSummary(part, 2, ranOnCpu ? 2 : 0, ranOnCpu ? 0 : 2, 0,
-                    ranOnCpu ? dev.parallel.api.contract.Json.MAPPER.readTree("{\"hits\": 3, \"samples\": 4}") : null,
+                    ranOnCpu ? dev.parallel.api.contract.Json.mapper().readTree("{\"hits\": 3, \"samples\": 4}") : null,
                     false, ranOnCpu ? List.of() : List.of(new dev.parallel.api.contract.PartSummary.FailedTask("t" + part,
                             "no usable GPU: " + why)), false, 5, ranOnCpu ? "threads" : "none", null, why));
         }

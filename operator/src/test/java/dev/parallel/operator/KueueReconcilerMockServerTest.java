@@ -71,7 +71,7 @@ class KueueReconcilerMockServerTest {
         return client.genericKubernetesResources(Kueue.WORKLOADS).inNamespace("ns1").withName(name).get();
     }
 
-    JsonNode workloadJson(String name) { return Json.MAPPER.valueToTree(workload(name)); }
+    JsonNode workloadJson(String name) { return Json.mapper().valueToTree(workload(name)); }
 
     /** One reconcile, seeing what the Job, pod and Workload informers would. */
     ParallelJob reconcile(String name) {
@@ -89,7 +89,7 @@ class KueueReconcilerMockServerTest {
     void kueue(String name, String statusJson) {
         try {
             GenericKubernetesResource wl = workload(name);
-            wl.setAdditionalProperty("status", Json.MAPPER.readValue(statusJson, Map.class));
+            wl.setAdditionalProperty("status", Json.mapper().readValue(statusJson, Map.class));
             client.genericKubernetesResources(Kueue.WORKLOADS).inNamespace("ns1").resource(wl).updateStatus();
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
@@ -205,7 +205,7 @@ class KueueReconcilerMockServerTest {
         s = reconcile("q-pi");
         assertThat(s.getStatus().phase).isEqualTo(Phase.Succeeded);
         assertThat(s.getStatus().tasks.succeeded).isEqualTo(6);
-        JsonNode result = Json.MAPPER.valueToTree(s.getStatus().result);
+        JsonNode result = Json.mapper().valueToTree(s.getStatus().result);
         assertThat(result.get("hits").asLong()).isEqualTo(5);
         assertThat(result.get("samples").asLong()).isEqualTo(60);
         // Finished: Kueue releases the quota now, not when the GC takes the Workload.

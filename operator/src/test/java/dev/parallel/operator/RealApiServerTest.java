@@ -176,7 +176,7 @@ class RealApiServerTest {
                 pj = client.resources(ParallelJob.class).load(in).item();
             }
             ParallelJob created = client.resources(ParallelJob.class).inNamespace("ns1").resource(pj).create();
-            assertThat(dev.parallel.api.contract.Json.MAPPER.writeValueAsString(created).length()).as(file).isLessThan(2500);
+            assertThat(dev.parallel.api.contract.Json.mapper().writeValueAsString(created).length()).as(file).isLessThan(2500);
             var plan = Planner.plan(created, null);
             client.batch().v1().jobs().inNamespace("ns1").resource(WorkerJob.build(plan, Fixtures.SETTINGS)).create();
             assertThat(plan.tasks()).isEqualTo(file.contains("10m") ? 10_000_000L : 45L);
@@ -300,8 +300,8 @@ class RealApiServerTest {
     @Test
     void aFullTemplateIsStoredAndItsJobsPassRealValidation() throws Exception {
         ParallelJob pj = create("template", "kernel: pi\ntasks: {range: {start: 0, end: 4}}\ntemplate: " + PodTemplateTest.TEMPLATE);
-        com.fasterxml.jackson.databind.JsonNode stored = dev.parallel.api.contract.Json.MAPPER.valueToTree(pj.getSpec().template);
-        com.fasterxml.jackson.databind.JsonNode written = dev.parallel.api.contract.Json.MAPPER.valueToTree(
+        com.fasterxml.jackson.databind.JsonNode stored = dev.parallel.api.contract.Json.mapper().valueToTree(pj.getSpec().template);
+        com.fasterxml.jackson.databind.JsonNode written = dev.parallel.api.contract.Json.mapper().valueToTree(
                 PodTemplateTest.KERNEL.spec().template);
         assertThat(stored).isEqualTo(written);
         var job = client.resource(WorkerJob.build(Planner.plan(pj, null), Fixtures.SETTINGS)).create();

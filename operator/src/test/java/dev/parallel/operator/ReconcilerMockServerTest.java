@@ -87,7 +87,7 @@ class ReconcilerMockServerTest {
         assertThat(s.phase).isEqualTo(Phase.Succeeded);
         assertThat(s.tasks.succeeded).isEqualTo(6);
         assertThat(s.tasks.failed).isZero();
-        var result = Json.MAPPER.<com.fasterxml.jackson.databind.JsonNode>valueToTree(s.result);
+        var result = Json.mapper().<com.fasterxml.jackson.databind.JsonNode>valueToTree(s.result);
         assertThat(result.get("hits").asLong()).isEqualTo(5);
         assertThat(result.get("samples").asLong()).isEqualTo(60);
         assertThat(s.resultSummary).isEqualTo("pi=0.333333");
@@ -111,7 +111,7 @@ class ReconcilerMockServerTest {
         pod("mock-sweep", "mock-sweep-1", 1, "Succeeded", Fixtures.summary(1, 2, 2, 0, "{\"groups\":{\"[\\\"x\\\"]\":30,\"[\\\"y\\\"]\":40}}"), 0);
         var s = reconcile("mock-sweep").getStatus();
         assertThat(s.phase).isEqualTo(Phase.Succeeded);
-        assertThat(Json.MAPPER.<com.fasterxml.jackson.databind.JsonNode>valueToTree(s.result).toString())
+        assertThat(Json.mapper().<com.fasterxml.jackson.databind.JsonNode>valueToTree(s.result).toString())
                 .isEqualTo("{\"groupBy\":[\"b\"],\"groups\":2,\"rowsKey\":\"mock-sweep-results/reduced.jsonl\"}");
         assertThat(s.resultSummary).isEqualTo("2 groups by b");
         var results = client.configMaps().inNamespace("ns1").withName("mock-sweep-results").get();

@@ -97,7 +97,7 @@ class StreamedReconcileMockServerTest {
     static long hits(long from, long to) { return LongStream.range(from, to).map(i -> i % 7).sum(); }
 
     String summary(int part, long ok, long skipped) {
-        return new PartSummary(part, 10, ok, 0, 0, Json.MAPPER.createObjectNode().put("hits", 0).put("samples", ok * 10), false,
+        return new PartSummary(part, 10, ok, 0, 0, Json.mapper().createObjectNode().put("hits", 0).put("samples", ok * 10), false,
                 List.of(), false, 10, "threads", null, null, skipped).encode();
     }
 
@@ -148,7 +148,7 @@ class StreamedReconcileMockServerTest {
         s = reconcile("st").getStatus();
         assertThat(s.phase).isEqualTo(Phase.Succeeded);
         assertThat(s.progress).isEqualTo("20/20");
-        JsonNode result = Json.MAPPER.valueToTree(s.result);
+        JsonNode result = Json.mapper().valueToTree(s.result);
         assertThat(result.get("hits").asLong()).isEqualTo(hits(0, 20));
         assertThat(result.get("samples").asLong()).isEqualTo(200);
         cm = results("st");
@@ -181,7 +181,7 @@ class StreamedReconcileMockServerTest {
         ParallelJobStatus s = reconcile("race").getStatus();
         assertThat(s.progress).isEqualTo("8/20");
         assertThat(results("race").getData().get("part-00000.results.jsonl").lines()).hasSize(8);
-        assertThat(Json.MAPPER.<JsonNode>valueToTree(s.result).get("hits").asLong()).isEqualTo(hits(0, 8));
+        assertThat(Json.mapper().<JsonNode>valueToTree(s.result).get("hits").asLong()).isEqualTo(hits(0, 8));
     }
 
     /** An external store in memory: key = batch name. */

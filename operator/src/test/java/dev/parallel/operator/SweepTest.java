@@ -56,7 +56,7 @@ class SweepTest {
             JsonNode partial = null;
             for (Task t : tasks) {
                 partial = r.add(partial, TaskResult.success(t.index(), t.id(),
-                        Json.MAPPER.createObjectNode().put("loss", Math.round(loss(t) * 1000) / 1000.0), 1, 0), t.params());
+                        Json.mapper().createObjectNode().put("loss", Math.round(loss(t) * 1000) / 1000.0), 1, 0), t.params());
             }
             PartSummary s = new PartSummary(p, tasks.size(), tasks.size(), 0, 0, partial, false, List.of(), false, 1,
                     "threads", null, null);
@@ -65,7 +65,7 @@ class SweepTest {
         return out;
     }
 
-    static com.fasterxml.jackson.databind.node.ObjectNode json(Object o) { return Json.MAPPER.valueToTree(o); }
+    static com.fasterxml.jackson.databind.node.ObjectNode json(Object o) { return Json.mapper().valueToTree(o); }
 
     @Test
     void theJobCarriesTheMatrixNotItsCombinations() throws Exception {
@@ -137,7 +137,7 @@ class SweepTest {
         assertThat(s.conditions).anyMatch(c -> "ResultsTruncated".equals(c.getType()) && "ReduceFailed".equals(c.getReason())
                 && c.getMessage().equals("part 0: reduce failed: task lr=0.1,batch=32: its result {} has no field 'loss' (spec.reduction.by)"));
         // A partial of another shape (say, a hand-edited summary) is a condition too, not a crash.
-        parts.put(1, new PartSummary(1, 3, 3, 0, 0, Json.MAPPER.readTree("{\"groups\":7}"), false, List.of(), false, 1,
+        parts.put(1, new PartSummary(1, 3, 3, 0, 0, Json.mapper().readTree("{\"groups\":7}"), false, List.of(), false, 1,
                 "threads", null, null));
         s = StatusCalculator.compute(pj, plan, job, new Gathered(parts, Map.of(), false, Instant.EPOCH), null, Instant.EPOCH, "r");
         assertThat(s.conditions).anyMatch(c -> "ReduceFailed".equals(c.getReason()) && c.getMessage().contains("does not fit the reduction (argmin by loss)"));

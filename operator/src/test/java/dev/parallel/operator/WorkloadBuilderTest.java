@@ -39,7 +39,7 @@ class WorkloadBuilderTest {
     void podSetsAreThePodsThatRunAtOnceWithTheRealJobsTemplates() {
         for (Case c : CASES) {
             Plan plan = plan(c.spec(), "team-a");
-            JsonNode wl = Json.MAPPER.valueToTree(WorkloadBuilder.build(plan, Fixtures.SETTINGS, null));
+            JsonNode wl = Json.mapper().valueToTree(WorkloadBuilder.build(plan, Fixtures.SETTINGS, null));
             JsonNode podSets = wl.at("/spec/podSets");
             assertThat(podSets).as(c.name()).hasSize(c.podSets().size());
             for (int i = 0; i < c.podSets().size(); i++) {
@@ -48,10 +48,10 @@ class WorkloadBuilderTest {
             }
             // What Kueue counts is what the pods request: the templates are the Jobs' own.
             PodTemplateSpec main = WorkerJob.build(plan, Fixtures.SETTINGS).getSpec().getTemplate();
-            assertThat(podSets.get(0).get("template")).as(c.name()).isEqualTo(Json.MAPPER.valueToTree(main));
+            assertThat(podSets.get(0).get("template")).as(c.name()).isEqualTo(Json.mapper().valueToTree(main));
             if (plan.mpi()) {
                 PodTemplateSpec workers = MpiWorkers.job(plan, Fixtures.SETTINGS).getSpec().getTemplate();
-                assertThat(podSets.get(1).get("template")).isEqualTo(Json.MAPPER.valueToTree(workers));
+                assertThat(podSets.get(1).get("template")).isEqualTo(Json.mapper().valueToTree(workers));
             }
             assertThat(wl.at("/spec/queueName").asText()).isEqualTo("team-a");
             assertThat(wl.at("/spec/active").asBoolean()).isTrue();
@@ -73,7 +73,7 @@ class WorkloadBuilderTest {
             assertThat(o.getUid()).isEqualTo("uid-1");
         });
         assertThat(wl.getMetadata().getLabels()).containsEntry("app.kubernetes.io/managed-by", "parallel-job-operator");
-        JsonNode spec = Json.MAPPER.valueToTree(wl).get("spec");
+        JsonNode spec = Json.mapper().valueToTree(wl).get("spec");
         // spec.suspend with a queue deactivates the Workload instead of touching the Jobs.
         assertThat(spec.get("active").asBoolean()).isFalse();
         assertThat(spec.get("priority").asInt()).isEqualTo(1000);

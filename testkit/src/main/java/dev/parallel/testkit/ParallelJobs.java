@@ -93,7 +93,7 @@ public final class ParallelJobs {
 
     /** The gathered result (status.result) as JSON; null when there is none. */
     public JsonNode result(ParallelJob pj) {
-        return pj.getStatus() == null || pj.getStatus().result == null ? null : Json.MAPPER.valueToTree(pj.getStatus().result);
+        return pj.getStatus() == null || pj.getStatus().result == null ? null : Json.mapper().valueToTree(pj.getStatus().result);
     }
 
     /** Every per-task result record the results ConfigMap holds, part by part, in task order within a part. */
@@ -107,7 +107,7 @@ public final class ParallelJobs {
                 .sorted(Map.Entry.comparingByKey())
                 .forEach(e -> e.getValue().lines().filter(l -> !l.isBlank()).forEach(l -> {
                     try {
-                        out.add(Json.MAPPER.readTree(l));
+                        out.add(Json.mapper().readTree(l));
                     } catch (IOException ex) {
                         throw new UncheckedIOException("results line not JSON: " + l, ex);
                     }

@@ -70,7 +70,7 @@ public record PartSummary(
     }
 
     public static PartSummary decode(String json) throws JsonProcessingException {
-        return Json.MAPPER.readValue(json, PartSummary.class);
+        return Json.mapper().readValue(json, PartSummary.class);
     }
 
     private PartSummary with(List<FailedTask> failed, boolean truncated, JsonNode partial, boolean dropped) {
@@ -78,12 +78,45 @@ public record PartSummary(
                 truncated, millis, executor, note, gpuUnavailable, skipped);
     }
 
+    /**
+     * The summary as Jackson's record serialization writes it (declaration order, nulls and a zero {@code skipped}
+     * left out), through the streaming generator: a pod need not build the data-binding mapper (see {@link Json}).
+     */
     private static String write(PartSummary s) {
-        try {
-            return Json.MAPPER.writeValueAsString(s);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
+        var out = new java.io.StringWriter(256);
+        try (var g = Json.FACTORY.createGenerator(out)) {
+            g.writeStartObject();
+            g.writeNumberField("part", s.part);
+            g.writeNumberField("tasks", s.tasks);
+            g.writeNumberField("ok", s.ok);
+            g.writeNumberField("failed", s.failed);
+            g.writeNumberField("retries", s.retries);
+            if (s.partial != null) {
+                g.writeFieldName("partial");
+                Json.write(g, s.partial);
+            }
+            g.writeBooleanField("partialDropped", s.partialDropped);
+            if (s.failedTasks != null) {
+                g.writeArrayFieldStart("failedTasks");
+                for (FailedTask f : s.failedTasks) {
+                    g.writeStartObject();
+                    g.writeStringField("id", f.id());
+                    g.writeStringField("reason", f.reason());
+                    g.writeEndObject();
+                }
+                g.writeEndArray();
+            }
+            g.writeBooleanField("failedTasksTruncated", s.failedTasksTruncated);
+            g.writeNumberField("millis", s.millis);
+            if (s.executor != null) g.writeStringField("executor", s.executor);
+            if (s.note != null) g.writeStringField("note", s.note);
+            if (s.gpuUnavailable != null) g.writeStringField("gpuUnavailable", s.gpuUnavailable);
+            if (s.skipped != 0) g.writeNumberField("skipped", s.skipped);
+            g.writeEndObject();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e); // a StringWriter does not fail
         }
+        return out.toString();
     }
 
     private static int bytes(String s) { return s.getBytes(StandardCharsets.UTF_8).length; }

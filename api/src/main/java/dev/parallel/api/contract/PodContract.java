@@ -122,10 +122,10 @@ public final class PodContract {
             return new WorkerConfig(
                     kernel == null ? null : Kernel.of(kernel),
                     command,
-                    env.containsKey(PARAMS) ? (ObjectNode) Json.MAPPER.readTree(env.get(PARAMS)) : null,
+                    env.containsKey(PARAMS) ? (ObjectNode) Json.tree(env.get(PARAMS)) : null,
                     tasksFile,
                     range == null ? null : range(range),
-                    matrix == null ? null : Json.MAPPER.readValue(matrix, TaskMatrix.class),
+                    matrix == null ? null : Json.mapper().readValue(matrix, TaskMatrix.class),
                     intVar(env, PARTS, 1),
                     intVar(env, PART_INDEX, 0),
                     ExecutorKind.of(env.getOrDefault(EXECUTOR, ExecutorKind.THREADS.value())),
@@ -149,8 +149,8 @@ public final class PodContract {
      * cost a pod 0.13-0.3 s before its first task (measured with -Dpj.trace=startup; a tasks file took 0.01 s).
      */
     static TaskRange range(String json) throws JsonProcessingException {
-        var n = Json.MAPPER.readTree(json);
-        if (n == null || !n.isObject() || !n.path("start").canConvertToLong() || !n.path("end").canConvertToLong()
+        var n = Json.tree(json);
+        if (!n.isObject() || !n.path("start").canConvertToLong() || !n.path("end").canConvertToLong()
                 || n.has("step") && !n.get("step").isNull() && !n.get("step").canConvertToLong()
                 || n.has("param") && !n.get("param").isNull() && !n.get("param").isTextual()) {
             throw new IllegalArgumentException("malformed " + RANGE + ": want {\"start\": N, \"end\": M, \"step\": S, \"param\": \"name\"}, got "
@@ -176,7 +176,7 @@ public final class PodContract {
 
     private static String write(Object o) {
         try {
-            return Json.MAPPER.writeValueAsString(o);
+            return Json.mapper().writeValueAsString(o);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

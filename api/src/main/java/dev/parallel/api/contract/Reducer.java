@@ -175,14 +175,14 @@ public final class Reducer {
         ObjectNode groups = (ObjectNode) acc.get("groups");
         groups.fieldNames().forEachRemaining(k -> {
             try {
-                keys.add((ArrayNode) Json.MAPPER.readTree(k));
+                keys.add((ArrayNode) Json.mapper().readTree(k));
             } catch (java.io.IOException e) {
                 throw new IllegalArgumentException("malformed group key " + k, e);
             }
         });
         keys.sort(KEY_ORDER);
         ObjectNode out = F.objectNode();
-        out.set("groupBy", Json.MAPPER.valueToTree(reduction.groupBy()));
+        out.set("groupBy", Json.mapper().valueToTree(reduction.groupBy()));
         out.put("groups", keys.size());
         ArrayNode rows = out.putArray("rows");
         JsonNode best = null;

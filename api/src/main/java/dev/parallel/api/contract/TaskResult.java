@@ -38,21 +38,21 @@ public record TaskResult(long index, String id, boolean ok, JsonNode value, Stri
      */
     public String json() {
         var out = new java.io.StringWriter(96);
-        try (var g = Json.MAPPER.getFactory().createGenerator(out)) {
+        try (var g = Json.FACTORY.createGenerator(out)) {
             g.writeStartObject();
             g.writeNumberField("index", index);
             if (id != null) g.writeStringField("id", id);
             g.writeBooleanField("ok", ok);
             if (value != null) {
                 g.writeFieldName("value");
-                g.writeTree(value);
+                Json.write(g, value);
             }
             if (error != null) g.writeStringField("error", error);
             g.writeNumberField("attempts", attempts);
             g.writeNumberField("millis", millis);
             if (params != null) {
                 g.writeFieldName("params");
-                g.writeTree(params);
+                Json.write(g, params);
             }
             g.writeEndObject();
         } catch (java.io.IOException e) {

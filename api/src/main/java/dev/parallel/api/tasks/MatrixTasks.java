@@ -147,7 +147,7 @@ public final class MatrixTasks implements TaskList {
 
     private Task task(long index, long p) {
         long[] d = digits(p);
-        ObjectNode params = Json.MAPPER.createObjectNode();
+        ObjectNode params = Json.mapper().createObjectNode();
         if (shared != null) params.setAll(shared);
         StringBuilder id = new StringBuilder();
         for (int i = 0; i < axes.size(); i++) {
@@ -315,7 +315,7 @@ public final class MatrixTasks implements TaskList {
 
     private static String json(TaskMatrix m) {
         try {
-            return Json.MAPPER.writeValueAsString(m);
+            return Json.mapper().writeValueAsString(m);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

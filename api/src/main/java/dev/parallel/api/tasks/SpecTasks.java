@@ -15,13 +15,13 @@ public final class SpecTasks {
     private SpecTasks() {}
 
     public static ObjectNode sharedParams(ParallelJobSpec spec) {
-        return spec.params == null ? Json.MAPPER.createObjectNode() : Json.MAPPER.valueToTree(spec.params);
+        return spec.params == null ? Json.mapper().createObjectNode() : Json.mapper().valueToTree(spec.params);
     }
 
     /** Inline items as JSON objects (spec.tasks.items). */
     public static List<ObjectNode> items(TaskSource tasks) {
         List<ObjectNode> out = new ArrayList<>();
-        for (var item : tasks.items) out.add(Json.MAPPER.valueToTree(item));
+        for (var item : tasks.items) out.add(Json.mapper().valueToTree(item));
         return out;
     }
 

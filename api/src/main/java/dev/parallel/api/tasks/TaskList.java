@@ -82,7 +82,7 @@ public interface TaskList {
                 if (t.isEmpty() || t.startsWith("#")) continue;
                 JsonNode node;
                 try {
-                    node = JSON_LINE.readValue(t);
+                    node = Json.tree(t);
                 } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                     var p = JsonLineProblem.of(e, line.length() - line.stripLeading().length());
                     throw new IOException(source + " line " + lineNo + ", column " + p.column() + ": " + p.what());
@@ -97,12 +97,8 @@ public interface TaskList {
         return ofItems(items, shared);
     }
 
-    /** One JSON value per line: anything after it (a second object, a stray brace) is an error, not ignored. */
-    com.fasterxml.jackson.databind.ObjectReader JSON_LINE = Json.MAPPER.readerFor(JsonNode.class)
-            .with(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-
     private static ObjectNode merged(ObjectNode shared, ObjectNode own) {
-        ObjectNode params = Json.MAPPER.createObjectNode();
+        ObjectNode params = Json.object();
         if (shared != null) params.setAll(shared);
         if (own != null) params.setAll(own);
         return params;

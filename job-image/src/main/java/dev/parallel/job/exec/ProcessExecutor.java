@@ -227,10 +227,10 @@ public final class ProcessExecutor implements TaskExecutor {
 
         /** Sends the task and waits; null on timeout. */
         JsonNode call(Task task, int timeoutSeconds) throws IOException, InterruptedException, WorkerDied {
-            ObjectNode msg = Json.MAPPER.createObjectNode();
+            ObjectNode msg = Json.object();
             msg.put("index", task.index()).put("id", task.id()).set("params", task.params());
             try {
-                in.write(msg.toString());
+                in.write(Json.string(msg));
                 in.write('\n');
                 in.flush();
             } catch (IOException e) {
@@ -239,7 +239,7 @@ public final class ProcessExecutor implements TaskExecutor {
             String line = answers.poll(timeoutSeconds > 0 ? timeoutSeconds : NO_TIMEOUT_POLL_SECONDS, TimeUnit.SECONDS);
             if (line == null) return null;
             if (line.equals(EOF)) throw died();
-            return Json.MAPPER.readTree(line);
+            return Json.tree(line);
         }
 
         private WorkerDied died() throws InterruptedException {

@@ -36,9 +36,9 @@ public final class WorkerProcess {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         String line;
         while ((line = in.readLine()) != null) {
-            JsonNode msg = Json.MAPPER.readTree(line);
+            JsonNode msg = Json.tree(line);
             Task task = new Task(msg.get("index").asLong(), msg.get("id").asText(), (ObjectNode) msg.get("params"));
-            ObjectNode answer = Json.MAPPER.createObjectNode();
+            ObjectNode answer = Json.object();
             try {
                 answer.put("ok", true).set("value", fn.apply(task));
             } catch (TaskFailure e) {
@@ -46,7 +46,7 @@ public final class WorkerProcess {
             } catch (Exception | OutOfMemoryError | StackOverflowError e) {
                 answer.put("ok", false).put("error", Attempts.describe(e));
             }
-            out.println(ANSWER_PREFIX + answer);
+            out.println(ANSWER_PREFIX + Json.string(answer));
             out.flush();
         }
     }

@@ -75,7 +75,7 @@ public final class CommandKernel implements TaskFunction {
             String line = lines.get(i).strip();
             if (line.isEmpty()) continue;
             try {
-                return Json.MAPPER.readTree(line);
+                return Json.mapper().readTree(line);
             } catch (IOException notJson) {
                 // keep looking further up
             }

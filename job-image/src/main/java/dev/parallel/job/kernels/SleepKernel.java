@@ -28,7 +28,7 @@ public final class SleepKernel implements TaskFunction {
     }
 
     static ObjectNode padded(long index, long millis, int bytes) {
-        ObjectNode v = Json.MAPPER.createObjectNode();
+        ObjectNode v = Json.object();
         v.put("millis", millis);
         int overhead = ("{\"millis\":" + millis + ",\"pad\":\"\"}").length();
         String unit = index + ".";

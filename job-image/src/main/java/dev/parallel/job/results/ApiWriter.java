@@ -71,12 +71,7 @@ public final class ApiWriter {
 
     /** As above, retrying at most until {@code deadlineNanos} ({@link System#nanoTime}) or the retry budget. */
     public void create(String name, JsonNode batch, long deadlineNanos) throws WriteFailed, InterruptedException {
-        byte[] body;
-        try {
-            body = Json.MAPPER.writeValueAsBytes(batch);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+        byte[] body = Json.string(batch).getBytes(java.nio.charset.StandardCharsets.UTF_8);
         long t0 = System.nanoTime();
         long left = deadlineNanos == Long.MAX_VALUE ? budget.toNanos() : Math.max(0, deadlineNanos - t0);
         long deadline = t0 + Math.min(budget.toNanos(), left);
@@ -132,7 +127,7 @@ public final class ApiWriter {
     static String message(String body) {
         if (body == null || body.isBlank()) return "(no body)";
         try {
-            JsonNode s = Json.MAPPER.readTree(body);
+            JsonNode s = Json.tree(body);
             if (s.hasNonNull("message")) return s.get("message").asText();
         } catch (IOException notJson) {
             // fall through

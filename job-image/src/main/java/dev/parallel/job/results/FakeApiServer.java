@@ -110,7 +110,7 @@ public final class FakeApiServer implements AutoCloseable {
                 reply(ex, 405, "only create");
                 return;
             }
-            JsonNode obj = Json.MAPPER.readTree(body);
+            JsonNode obj = Json.mapper().readTree(body);
             String name = obj.path("metadata").path("name").asText();
             synchronized (this) {
                 if (created.containsKey(name)) {
@@ -127,7 +127,7 @@ public final class FakeApiServer implements AutoCloseable {
     }
 
     private static void reply(HttpExchange ex, int code, String message) throws IOException {
-        byte[] out = Json.MAPPER.createObjectNode().put("kind", "Status").put("apiVersion", "v1").put("status", "Failure")
+        byte[] out = Json.mapper().createObjectNode().put("kind", "Status").put("apiVersion", "v1").put("status", "Failure")
                 .put("message", message).put("code", code).toString().getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().add("Content-Type", "application/json");
         ex.sendResponseHeaders(code, out.length);

@@ -233,7 +233,7 @@ public final class ResultStream implements TaskStarts, AutoCloseable {
     private Unsent batch(List<String> lines, boolean last) {
         long n = seq++;
         String name = ResultsContract.batchName(who.pod(), n);
-        ObjectNode b = Json.MAPPER.createObjectNode();
+        ObjectNode b = Json.object();
         b.put("apiVersion", ParallelJob.GROUP + "/" + ParallelJob.VERSION).put("kind", ResultsContract.BATCH_KIND);
         ObjectNode meta = b.putObject("metadata");
         meta.put("name", name).put("namespace", who.namespace());

@@ -32,7 +32,7 @@ public enum RecordFormat {
         if (stored.isBlank()) return null;
         JsonNode r;
         try {
-            r = Json.MAPPER.readTree(stored);
+            r = Json.mapper().readTree(stored);
         } catch (Exception e) {
             throw new IllegalStateException("not a task record: " + (stored.length() > 200 ? stored.substring(0, 200) + "..." : stored));
         }

@@ -11,14 +11,14 @@ import org.junit.jupiter.api.Test;
 
 class SleepKernelTest {
     static Task task(long index, String params) throws Exception {
-        return new Task(index, Long.toString(index), (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER.readTree(params));
+        return new Task(index, Long.toString(index), (com.fasterxml.jackson.databind.node.ObjectNode) Json.mapper().readTree(params));
     }
 
     @ParameterizedTest
     @ValueSource(ints = {30, 100, 1000, 4096})
     void resultBytesMakesAResultOfThatSize(int bytes) throws Exception {
         var v = new SleepKernel().apply(task(123, "{\"millis\": 0, \"resultBytes\": " + bytes + "}"));
-        assertThat(Json.MAPPER.writeValueAsString(v)).hasSize(bytes);
+        assertThat(Json.mapper().writeValueAsString(v)).hasSize(bytes);
         assertThat(v.get("millis").asLong()).isZero();
         assertThat(v.get("pad").asText()).startsWith("123.123.");
     }
@@ -27,7 +27,7 @@ class SleepKernelTest {
     void withoutItTheResultIsTheMillis() throws Exception {
         assertThat(new SleepKernel().apply(task(1, "{\"millis\": 2}")).asLong()).isEqualTo(2);
         // smaller than the JSON around it: the least there is
-        assertThat(Json.MAPPER.writeValueAsString(new SleepKernel().apply(task(1, "{\"millis\": 0, \"resultBytes\": 5}"))))
+        assertThat(Json.mapper().writeValueAsString(new SleepKernel().apply(task(1, "{\"millis\": 0, \"resultBytes\": 5}"))))
                 .isEqualTo("{\"millis\":0,\"pad\":\"\"}");
         assertThatThrownBy(() -> new SleepKernel().apply(task(1, "{\"millis\": 0, \"resultBytes\": 999999999}")))
                 .hasMessageContaining("parameter 'resultBytes' must be 0..524288");

@@ -176,7 +176,7 @@ class MpiRunTest {
             List<Long> recorded = new java.util.ArrayList<>();
             for (var b : api.batches()) {
                 for (String l : b.path("spec").path("records").asText("").split("\n")) {
-                    if (!l.isEmpty()) recorded.add(dev.parallel.api.contract.Json.MAPPER.readTree(l).get("index").asLong());
+                    if (!l.isEmpty()) recorded.add(dev.parallel.api.contract.Json.mapper().readTree(l).get("index").asLong());
                 }
             }
             List<Long> expected = java.util.stream.LongStream.range(0, 23).filter(i -> !done.contains(i)).boxed().toList();

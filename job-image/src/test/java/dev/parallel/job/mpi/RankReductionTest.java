@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /** The allreduce layout gives what Reducer.merge gives, including ranks that had no tasks. */
 class RankReductionTest {
-    static JsonNode json(String s) throws Exception { return s == null ? null : Json.MAPPER.readTree(s); }
+    static JsonNode json(String s) throws Exception { return s == null ? null : Json.mapper().readTree(s); }
 
     /** Simulates MPI_Allreduce over the ranks' vectors. */
     static JsonNode allReduce(List<String> partials, ReduceOp op) throws Exception {

@@ -54,7 +54,7 @@ class ApiWriterTlsTest {
         try (FakeApiServer api = new FakeApiServer(serverTls(dir, "apiserver", ca))) {
             Path token = dir.resolve("token");
             Files.writeString(token, "t");
-            var body = Json.MAPPER.readTree("{\"metadata\":{\"name\":\"p.000000\"}}");
+            var body = Json.mapper().readTree("{\"metadata\":{\"name\":\"p.000000\"}}");
             new ApiWriter(api.uri(), ApiWriter.trusting(ca), token, "ns", Duration.ofSeconds(5)).create("p.000000", body);
             assertThat(api.batches()).hasSize(1);
 

@@ -23,7 +23,7 @@ class DoneTasksTest {
     final PrintStream out = new PrintStream(log, true, StandardCharsets.UTF_8);
 
     static List<Task> block(long first, long size) {
-        return LongStream.range(first, first + size).mapToObj(i -> new Task(i, "t" + i, Json.MAPPER.createObjectNode())).toList();
+        return LongStream.range(first, first + size).mapToObj(i -> new Task(i, "t" + i, Json.mapper().createObjectNode())).toList();
     }
 
     @Test

@@ -50,7 +50,7 @@ class ResultStreamTest {
     }
 
     static TaskResult result(long i, int valueChars) {
-        return TaskResult.success(i, "t" + i, Json.MAPPER.getNodeFactory().textNode("v".repeat(valueChars)), 1, 5);
+        return TaskResult.success(i, "t" + i, Json.mapper().getNodeFactory().textNode("v".repeat(valueChars)), 1, 5);
     }
 
     static List<String> records(JsonNode batch) {
@@ -63,7 +63,7 @@ class ResultStreamTest {
         for (JsonNode b : batches) {
             for (String l : records(b)) {
                 try {
-                    out.add(Json.MAPPER.readValue(l, TaskResult.class).index());
+                    out.add(Json.mapper().readValue(l, TaskResult.class).index());
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
@@ -85,7 +85,7 @@ class ResultStreamTest {
         for (int k = 0; k < batches.size(); k++) {
             JsonNode b = batches.get(k);
             assertThat(b.path("spec").path("records").asText().length()).isLessThanOrEqualTo(ResultsContract.TARGET_BATCH_BYTES);
-            TaskResultBatch typed = Json.MAPPER.treeToValue(b, TaskResultBatch.class);
+            TaskResultBatch typed = Json.mapper().treeToValue(b, TaskResultBatch.class);
             assertThat(typed.getMetadata().getName()).isEqualTo("pi-abc12-3-x7k2q." + String.format("%06d", k));
             assertThat(typed.getMetadata().getNamespace()).isEqualTo("ns1");
             assertThat(typed.getMetadata().getLabels()).isEqualTo(Map.of(ResultsContract.LABEL_JOB, "pi-abc12",
@@ -112,15 +112,15 @@ class ResultStreamTest {
     void recordsSurviveTheirOwnEscapingWhateverTheyHold() throws Exception {
         String odd = "quote \" backslash \\ tab \t nul \u0000 e\u0301 \u20ac \ud83d\ude00 </script>";
         ResultStream s = stream(3_600_000, Duration.ofSeconds(5));
-        TaskResult r = TaskResult.success(0, odd, Json.MAPPER.getNodeFactory().textNode(odd), 1, 1);
+        TaskResult r = TaskResult.success(0, odd, Json.mapper().getNodeFactory().textNode(odd), 1, 1);
         s.record(r, null);
         s.record(TaskResult.failure(1, "f", odd, 2, 3), null);
         s.finish(Long.MAX_VALUE);
         List<String> lines = records(api.batches().get(0));
-        assertThat(Json.MAPPER.readValue(lines.get(0), TaskResult.class)).isEqualTo(r);
-        assertThat(Json.MAPPER.readValue(lines.get(1), TaskResult.class).error()).isEqualTo(odd);
-        assertThat(Json.MAPPER.treeToValue(api.batches().get(0), TaskResultBatch.class).getSpec().records)
-                .isEqualTo(Json.MAPPER.writeValueAsString(r) + "\n" + Json.MAPPER.writeValueAsString(TaskResult.failure(1, "f", odd, 2, 3)) + "\n");
+        assertThat(Json.mapper().readValue(lines.get(0), TaskResult.class)).isEqualTo(r);
+        assertThat(Json.mapper().readValue(lines.get(1), TaskResult.class).error()).isEqualTo(odd);
+        assertThat(Json.mapper().treeToValue(api.batches().get(0), TaskResultBatch.class).getSpec().records)
+                .isEqualTo(Json.mapper().writeValueAsString(r) + "\n" + Json.mapper().writeValueAsString(TaskResult.failure(1, "f", odd, 2, 3)) + "\n");
     }
 
     @Test
@@ -159,7 +159,7 @@ class ResultStreamTest {
     void theOldestRunningTasksAndTheNumberInFlightAreReported() throws Exception {
         ResultStream s = stream(3_600_000, Duration.ofSeconds(5));
         for (long i = 0; i < 12; i++) {
-            s.started(new Task(i, "t" + i, Json.MAPPER.createObjectNode()));
+            s.started(new Task(i, "t" + i, Json.mapper().createObjectNode()));
             Thread.sleep(2); // distinct start times
         }
         s.record(result(0, 1), null); // 0 finished: 1..11 run, the 8 oldest are 1..8
@@ -224,9 +224,9 @@ class ResultStreamTest {
     @Test
     void theTokenFileIsReadAgainForEveryRequest() throws Exception {
         ApiWriter w = new ApiWriter(api.uri(), null, token, "ns1", Duration.ofSeconds(5));
-        w.create("a.000000", Json.MAPPER.readTree("{\"metadata\":{\"name\":\"a.000000\"}}"));
+        w.create("a.000000", Json.mapper().readTree("{\"metadata\":{\"name\":\"a.000000\"}}"));
         Files.writeString(token, "token-2"); // the kubelet rotated it
-        w.create("a.000001", Json.MAPPER.readTree("{\"metadata\":{\"name\":\"a.000001\"}}"));
+        w.create("a.000001", Json.mapper().readTree("{\"metadata\":{\"name\":\"a.000001\"}}"));
         assertThat(api.authorizations()).containsExactly("Bearer token-1", "Bearer token-2");
         assertThat(w.requests()).isEqualTo(2);
     }
@@ -248,7 +248,7 @@ class ResultStreamTest {
         ResultStream s = stream(3_600_000, Duration.ofSeconds(5));
         s.record(result(0, ResultStream.MAX_RECORD_CHARS + 1), null);
         s.finish(Long.MAX_VALUE);
-        TaskResult r = Json.MAPPER.readValue(records(api.batches().get(0)).get(0), TaskResult.class);
+        TaskResult r = Json.mapper().readValue(records(api.batches().get(0)).get(0), TaskResult.class);
         assertThat(r.ok()).isFalse();
         assertThat(r.error()).startsWith("result too large to record");
     }

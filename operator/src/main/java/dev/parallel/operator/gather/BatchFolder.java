@@ -156,5 +156,5 @@ public final class BatchFolder {
     /** A part's partial from a fold, as JSON (for tests and messages). */
     static String partialText(PartSummary s) { return s.partial() == null ? null : s.partial().toString(); }
 
-    static JsonNode tree(Object o) { return Json.MAPPER.valueToTree(o); }
+    static JsonNode tree(Object o) { return Json.mapper().valueToTree(o); }
 }

@@ -20,7 +20,7 @@ final class BatchRecords {
         for (String line : text.split("\n")) {
             if (line.isBlank()) continue;
             try {
-                out.add(Json.MAPPER.readValue(line, TaskResult.class));
+                out.add(Json.mapper().readValue(line, TaskResult.class));
             } catch (Exception e) {
                 LOG.warnf("batch %s: a record that is not a task result is skipped: %s", b.getMetadata().getName(),
                         TaskResult.truncate(line, 120));

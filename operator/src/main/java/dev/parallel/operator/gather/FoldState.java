@@ -51,9 +51,9 @@ public record FoldState(Map<Integer, PartSummary> folds, Map<Integer, DoneSet> d
             try {
                 if (k.startsWith("fold-")) folds.put(Integer.parseInt(k.substring(5)), PartSummary.decode(e.getValue()));
                 else if (k.startsWith("done-")) done.put(Integer.parseInt(k.substring(5)), DoneSet.decode(e.getValue()));
-                else if (STATS_KEY.equals(k)) stats = Json.MAPPER.readValue(e.getValue(), FoldStats.class);
-                else if (PODS_KEY.equals(k)) pods.addAll(Json.MAPPER.readValue(e.getValue(), new TypeReference<Set<String>>() {}));
-                else if (FOLDED_KEY.equals(k)) folded.addAll(Json.MAPPER.readValue(e.getValue(), new TypeReference<Set<String>>() {}));
+                else if (STATS_KEY.equals(k)) stats = Json.mapper().readValue(e.getValue(), FoldStats.class);
+                else if (PODS_KEY.equals(k)) pods.addAll(Json.mapper().readValue(e.getValue(), new TypeReference<Set<String>>() {}));
+                else if (FOLDED_KEY.equals(k)) folded.addAll(Json.mapper().readValue(e.getValue(), new TypeReference<Set<String>>() {}));
             } catch (JsonProcessingException | IllegalArgumentException ex) {
                 LOG.warnf("results ConfigMap %s: key %s is not ours to read (%s); ignored", cm.getMetadata().getName(), k,
                         ex.getMessage());
@@ -85,7 +85,7 @@ public record FoldState(Map<Integer, PartSummary> folds, Map<Integer, DoneSet> d
 
     static String json(Object o) {
         try {
-            return Json.MAPPER.writeValueAsString(o);
+            return Json.mapper().writeValueAsString(o);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

@@ -36,7 +36,7 @@ public record Admission(State state, String reason, String message, String workl
     }
 
     public static Admission of(GenericKubernetesResource wl) {
-        JsonNode w = Json.MAPPER.valueToTree(wl);
+        JsonNode w = Json.mapper().valueToTree(wl);
         String name = w.path("metadata").path("name").asText();
         String queue = w.path("spec").path("queueName").asText(null);
         boolean active = w.path("spec").path("active").asBoolean(true);
@@ -110,7 +110,7 @@ public record Admission(State state, String reason, String message, String workl
                 Map<String, String> ns = new LinkedHashMap<>(prev.nodeSelector());
                 u.path("nodeSelector").fields().forEachRemaining(e -> ns.put(e.getKey(), e.getValue().asText()));
                 List<Toleration> tol = new ArrayList<>(prev.tolerations());
-                u.path("tolerations").forEach(t -> tol.add(Json.MAPPER.convertValue(t, Toleration.class)));
+                u.path("tolerations").forEach(t -> tol.add(Json.mapper().convertValue(t, Toleration.class)));
                 out.put(ps, new Update(ns, tol));
             }
         }

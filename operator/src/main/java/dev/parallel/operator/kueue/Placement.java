@@ -26,7 +26,7 @@ public record Placement(Map<String, String> nodeSelector, List<Toleration> toler
             JsonNode spec = flavorSpecs.get(f);
             if (spec == null) continue;
             spec.path("nodeLabels").fields().forEachRemaining(e -> ns.put(e.getKey(), e.getValue().asText()));
-            spec.path("tolerations").forEach(t -> tol.add(Json.MAPPER.convertValue(t, Toleration.class)));
+            spec.path("tolerations").forEach(t -> tol.add(Json.mapper().convertValue(t, Toleration.class)));
         }
         Admission.Update u = admission.updates().get(podSet);
         if (u != null) {

@@ -142,7 +142,7 @@ public final class QueueGate {
         Map<String, JsonNode> out = new HashMap<>();
         a.flavors().values().forEach(set -> set.forEach(f -> out.computeIfAbsent(f, n -> {
             GenericKubernetesResource rf = client.genericKubernetesResources(Kueue.RESOURCE_FLAVORS).withName(n).get();
-            return rf == null ? null : Json.MAPPER.valueToTree(rf.getAdditionalProperties().get("spec"));
+            return rf == null ? null : Json.mapper().valueToTree(rf.getAdditionalProperties().get("spec"));
         })));
         out.values().removeIf(java.util.Objects::isNull);
         return out;

@@ -64,7 +64,7 @@ public final class WorkloadBuilder {
         Map<String, Object> ps = new LinkedHashMap<>();
         ps.put("name", name);
         ps.put("count", count);
-        ps.put("template", Json.MAPPER.convertValue(template, Map.class));
+        ps.put("template", Json.mapper().convertValue(template, Map.class));
         return ps;
     }
 }

@@ -143,12 +143,12 @@ public final class PodTemplate {
     static <T> T merged(T ours, T user, Class<T> type) {
         if (user == null) return ours;
         if (ours == null) return user;
-        ObjectNode o = Json.MAPPER.valueToTree(ours);
-        ObjectNode u = Json.MAPPER.valueToTree(user);
+        ObjectNode o = Json.mapper().valueToTree(ours);
+        ObjectNode u = Json.mapper().valueToTree(user);
         u.properties().forEach(e -> {
             if (!e.getValue().isNull()) o.set(e.getKey(), e.getValue());
         });
-        return Json.MAPPER.convertValue(o, type);
+        return Json.mapper().convertValue(o, type);
     }
 
     private static <T> List<T> concat(List<T> a, List<T> b) {

@@ -55,7 +55,7 @@ public final class StatusCalculator {
                 ? job.getStatus().getFailed() : previous != null && previous.tasks != null ? previous.tasks.podsFailed : 0;
         s.progress = (t.ok() + t.failed()) + "/" + plan.tasks();
         s.result = t.result() == null ? null
-                : new AnyType(dev.parallel.api.contract.Json.MAPPER.convertValue(t.result(), Object.class));
+                : new AnyType(dev.parallel.api.contract.Json.mapper().convertValue(t.result(), Object.class));
         s.resultSummary = t.resultSummary();
         s.failedTasks = t.failedTasks().isEmpty() ? null : t.failedTasks();
         if (g.streamed() != null) {
@@ -195,7 +195,7 @@ public final class StatusCalculator {
     /** Whether the status would change: the write is skipped when not. */
     public static boolean same(ParallelJobStatus a, ParallelJobStatus b) {
         if (a == null) return false;
-        var m = dev.parallel.api.contract.Json.MAPPER;
+        var m = dev.parallel.api.contract.Json.mapper();
         return m.valueToTree(a).equals(m.valueToTree(b));
     }
 }

@@ -41,7 +41,7 @@ public final class StatusWriter {
             updated = client.resource(apply).subresource("status").patch(new PatchContext.Builder()
                     .withFieldManager(fieldManager).withForce(true).withPatchType(PatchType.SERVER_SIDE_APPLY).build());
         } else {
-            ParallelJob original = dev.parallel.api.contract.Json.MAPPER.convertValue(pj, ParallelJob.class);
+            ParallelJob original = dev.parallel.api.contract.Json.mapper().convertValue(pj, ParallelJob.class);
             original.getMetadata().setResourceVersion(null);
             updated = client.resource(original).editStatus(r -> {
                 r.setStatus(status);

@@ -74,7 +74,7 @@ public final class TemplateValidator {
 
     /** The task entry adds what TASK_FIELDS names; the rest of the task container is the operator's. */
     private static void taskEntry(List<Problem> p, Container task) {
-        JsonNode fields = Json.MAPPER.valueToTree(task);
+        JsonNode fields = Json.mapper().valueToTree(task);
         fields.properties().forEach(f -> {
             String k = f.getKey();
             boolean set = !f.getValue().isNull() && !(f.getValue().isContainerNode() && f.getValue().isEmpty());

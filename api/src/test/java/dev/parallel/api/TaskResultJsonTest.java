@@ -28,6 +28,17 @@ class TaskResultJsonTest {
         for (TaskResult r : cases) {
             assertThat(r.json()).as("%s", r).isEqualTo(Json.mapper().writeValueAsString(r));
             assertThat(Json.mapper().readValue(r.json(), TaskResult.class)).isEqualTo(r);
+            assertThat(TaskResult.parse(r.json())).isEqualTo(r);
+        }
+    }
+
+    @Test
+    void parseReadsWhatJacksonBindsFromLinesItDidNotWrite() throws Exception {
+        for (String line : java.util.List.of(
+                "{\"index\":3,\"ok\":true,\"value\":{\"hits\":5},\"attempts\":1,\"millis\":2,\"extra\":[1,2]}",
+                "{\"id\":7,\"index\":\"9\",\"ok\":false,\"error\":null,\"attempts\":2}",
+                "{\"index\":1,\"value\":null,\"params\":{\"lr\":0.1}}", "{}")) {
+            assertThat(TaskResult.parse(line)).as(line).isEqualTo(Json.mapper().readValue(line, TaskResult.class));
         }
     }
 }

@@ -61,6 +61,21 @@ public record TaskResult(long index, String id, boolean ok, JsonNode value, Stri
         return out.toString();
     }
 
+    /**
+     * One record as {@link #json()} writes it, read as Jackson binds it (absent fields default, unknown ones are
+     * ignored), with the streaming parser: a rank or launcher JVM need not build the data-binding mapper.
+     */
+    public static TaskResult parse(String json) throws com.fasterxml.jackson.core.JsonProcessingException {
+        JsonNode n = Json.tree(json);
+        if (!n.isObject()) {
+            throw new com.fasterxml.jackson.core.JsonParseException(null, "a task result is a JSON object, not " + n.getNodeType());
+        }
+        return new TaskResult(n.path("index").asLong(), text(n.get("id")), n.path("ok").asBoolean(), n.get("value"),
+                text(n.get("error")), n.path("attempts").asInt(), n.path("millis").asLong(), n.get("params"));
+    }
+
+    private static String text(JsonNode v) { return v == null || v.isNull() ? null : v.asText(); }
+
     public static String truncate(String s, int max) {
         if (s == null || s.length() <= max) return s;
         return s.substring(0, max - 3) + "...";

@@ -184,7 +184,7 @@ public final class MpiLauncher {
     private void stream(ResultStream rs, WorkerConfig config, TaskList all, String line) {
         String json = line.substring(PodContract.RESULT_LOG_PREFIX.length());
         try {
-            TaskResult r = dev.parallel.api.contract.Json.mapper().readValue(json, TaskResult.class);
+            TaskResult r = TaskResult.parse(json);
             if (config.reduce().needsParams()) rs.record(r.withParams(all.get(r.index()).params()), null);
             else rs.record(r, json);
         } catch (IOException | RuntimeException e) {

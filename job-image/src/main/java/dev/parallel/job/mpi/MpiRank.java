@@ -126,7 +126,7 @@ public final class MpiRank {
         ResultCollector merged = new ResultCollector(ReduceOp.NONE, resultsFile(), out);
         for (byte[] r : results) {
             for (String line : new String(r, StandardCharsets.UTF_8).split("\n")) {
-                if (!line.isEmpty()) merged.accept(Json.mapper().readValue(line, TaskResult.class));
+                if (!line.isEmpty()) merged.accept(TaskResult.parse(line));
             }
         }
         if (merged.ok() != counts[0] || merged.failed() != counts[1]) {
@@ -159,12 +159,12 @@ public final class MpiRank {
             double[] d = mpi.allReduce(RankReduction.doubles(partial, layout, op), op);
             return RankReduction.rebuild(layout, l, d);
         }
-        byte[][] partials = mpi.gather(partial == null ? new byte[0] : Json.mapper().writeValueAsBytes(partial));
+        byte[][] partials = mpi.gather(partial == null ? new byte[0] : Json.string(partial).getBytes(StandardCharsets.UTF_8));
         if (partials == null) return null;
         Reducer reducer = new Reducer(config.reduce());
         JsonNode acc = null;
         for (byte[] p : partials) {
-            if (p.length > 0) acc = reducer.merge(acc, Json.mapper().readTree(p));
+            if (p.length > 0) acc = reducer.merge(acc, Json.tree(new String(p, StandardCharsets.UTF_8)));
         }
         return acc;
     }
@@ -180,7 +180,7 @@ public final class MpiRank {
             String[] lines = new String(m.bytes(), StandardCharsets.UTF_8).split("\n");
             int want = Integer.parseInt(lines[0].substring("want ".length()).strip());
             for (int i = 1; i < lines.length; i++) {
-                if (!lines[i].isEmpty()) collector.accept(Json.mapper().readValue(lines[i], TaskResult.class));
+                if (!lines[i].isEmpty()) collector.accept(TaskResult.parse(lines[i]));
             }
             // Guided self-scheduling: big chunks first, small ones at the end so uneven tasks balance.
             int remaining = (int) (all.size() - next);

@@ -25,7 +25,7 @@ import java.io.UncheckedIOException;
  */
 public final class Json {
     /** Jackson's streaming factory, without a data-binding codec. */
-    public static final JsonFactory FACTORY = new JsonFactory();
+    private static final JsonFactory FACTORY = new JsonFactory();
 
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
@@ -134,10 +134,18 @@ public final class Json {
     }
 
     /** {@code node} as compact JSON text, as {@code mapper().writeValueAsString(node)} writes it. */
-    public static String string(JsonNode node) {
-        StringWriter out = new StringWriter();
+    public static String string(JsonNode node) { return text(g -> write(g, node)); }
+
+    /** What a generator writes, into a string. */
+    public interface Writing {
+        void to(JsonGenerator g) throws IOException;
+    }
+
+    /** The compact JSON text {@code writing} generates. */
+    public static String text(Writing writing) {
+        StringWriter out = new StringWriter(128);
         try (JsonGenerator g = FACTORY.createGenerator(out)) {
-            write(g, node);
+            writing.to(g);
         } catch (IOException e) {
             throw new UncheckedIOException(e); // a StringWriter does not fail
         }

@@ -83,8 +83,7 @@ public record PartSummary(
      * left out), through the streaming generator: a pod need not build the data-binding mapper (see {@link Json}).
      */
     private static String write(PartSummary s) {
-        var out = new java.io.StringWriter(256);
-        try (var g = Json.FACTORY.createGenerator(out)) {
+        return Json.text(g -> {
             g.writeStartObject();
             g.writeNumberField("part", s.part);
             g.writeNumberField("tasks", s.tasks);
@@ -113,10 +112,7 @@ public record PartSummary(
             if (s.gpuUnavailable != null) g.writeStringField("gpuUnavailable", s.gpuUnavailable);
             if (s.skipped != 0) g.writeNumberField("skipped", s.skipped);
             g.writeEndObject();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e); // a StringWriter does not fail
-        }
-        return out.toString();
+        });
     }
 
     private static int bytes(String s) { return s.getBytes(StandardCharsets.UTF_8).length; }

@@ -37,8 +37,7 @@ public record TaskResult(long index, String id, boolean ok, JsonNode value, Stri
      * result ~50 ms of introspection (measured with -Dpj.trace=startup).
      */
     public String json() {
-        var out = new java.io.StringWriter(96);
-        try (var g = Json.FACTORY.createGenerator(out)) {
+        return Json.text(g -> {
             g.writeStartObject();
             g.writeNumberField("index", index);
             if (id != null) g.writeStringField("id", id);
@@ -55,10 +54,7 @@ public record TaskResult(long index, String id, boolean ok, JsonNode value, Stri
                 Json.write(g, params);
             }
             g.writeEndObject();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e); // a StringWriter does not fail
-        }
-        return out.toString();
+        });
     }
 
     /**

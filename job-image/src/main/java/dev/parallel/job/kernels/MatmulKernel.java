@@ -27,10 +27,6 @@ public final class MatmulKernel implements TaskFunction {
         int size = size(task);
         long seed = Params.optionalLong(task, "seed", 0);
         long state = SplitMix64.streamState(seed, task.index());
-        if (size > Workspace.MAX_N) {
-            double[][] ab = fill(path, state, size);
-            return JsonNodeFactory.instance.numberNode(sum(multiply(path, ab[0], ab[1], size)));
-        }
         Workspace ws = Workspace.forThread(size);
         fill(path, state, 0, ws.a);
         fill(path, state, (long) size * size, ws.b);
@@ -41,7 +37,7 @@ public final class MatmulKernel implements TaskFunction {
     /**
      * One task thread's matrices, kept for its next task of the same n: a fresh JVM's tasks then touch the same
      * memory instead of 3 n^2 doubles of new heap each (page faults and zeroing: cold runs of n = 256 spent
-     * ~10% of their time there, and young collections grew with it). Up to n = 1024: 24 MiB per thread.
+     * ~10% of their time there, and young collections grew with it). Kept up to n = 1024: 24 MiB per thread.
      */
     private static final class Workspace {
         static final int MAX_N = 1024;
@@ -56,7 +52,9 @@ public final class MatmulKernel implements TaskFunction {
             c = new double[n * n];
         }
 
+        /** This thread's matrices for n (above MAX_N, fresh ones this thread does not keep). */
         static Workspace forThread(int n) {
+            if (n > MAX_N) return new Workspace(n);
             Workspace ws = OF_THREAD.get();
             if (ws == null || ws.n != n) OF_THREAD.set(ws = new Workspace(n));
             return ws;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """ParallelJob's job image against the tutorial's tools and a C/OpenMP reference, in one run.
 
-    python3 bench/run.py [--runs 3] [--quick]        (make bench)
+    python3 bench/run.py [--runs 5] [--warm-runs 8] [--quick]        (make bench)
 
 Sets up what it needs in ~/.cache/parallel-job/bench (a venv with numpy, dask[distributed], mpi4py,
 matplotlib; the C reference compiled with gcc -O3 -march=native -fopenmp), checks that every
@@ -227,8 +227,8 @@ class Row:
         self.label, self.workers, self.warm, self.cold, self.scaled = label, workers, warm, cold, scaled
 
 
-def measure(w, ours, omp, py, env, tmp, runs):
-    """Every implementation on one workload: warm = best run after the first in one process; cold = best
+def measure(w, ours, omp, py, env, tmp, runs, repeat):
+    """Every implementation on one workload: warm = best of `repeat` - 1 runs after the first in one process; cold = best
     of `runs` fresh processes, wall clock (pure-Python rows: one of each, on the sample, scaled)."""
     full, sub = tmp / f"{w.kernel}.json", tmp / f"{w.kernel}-sub.json"
     full.write_text(json.dumps(w.pairs))
@@ -262,7 +262,6 @@ def measure(w, ours, omp, py, env, tmp, runs):
         rows.append(row)
         log(f"  {label:22s} x{workers}: warm {fmt(row.warm)} s, cold {fmt(row.cold)} s{' (scaled)' if row.scaled else ''}")
 
-    repeat = runs + 1
     for wk in (1, 2):
         def c_warm(wk=wk):
             _, r = run_json([str(omp), ckernel, str(txt), str(wk), str(repeat)])
@@ -314,11 +313,14 @@ def fmt(v):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--warm-runs", type=int, default=8, help="timed warm runs after the first (best counts): this VM's "
+                    "neighbours slow single runs by up to 2x, both ways, so a best of 3 is not yet steady state")
     ap.add_argument("--quick", action="store_true", help="smaller inputs, 1 run: a smoke test of the script")
     ap.add_argument("--only", help="comma-separated workloads (pi, primes, matmul256, matmul512, noop): a partial report")
     args = ap.parse_args()
     runs = 1 if args.quick else args.runs
+    repeat = (1 if args.quick else max(runs, args.warm_runs)) + 1
     omp = setup()
     global py
     py = str(VENV / "bin" / "python")
@@ -330,9 +332,9 @@ def main():
     t_start = time.time()
     for w in [w for w in workloads(args.quick) if not args.only or w.kernel in args.only.split(",")]:
         log(f"{w.kernel}: {w.what}")
-        rows, ref, timelines = measure(w, ours, omp, py, env, tmp, runs)
+        rows, ref, timelines = measure(w, ours, omp, py, env, tmp, runs, repeat)
         report.append((w, rows, ref, timelines))
-    write(report, runs, time.time() - t_start, args.quick, ours.kernel_path)
+    write(report, runs, repeat, time.time() - t_start, args.quick, ours.kernel_path)
 
 
 SIMD = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512_vnni", "asimd", "sve")
@@ -375,7 +377,7 @@ def fmt2(v):
     return "-" if v is None else f"{v:.2f}x"
 
 
-def write(report, runs, took, quick, kernel_path):
+def write(report, runs, repeat, took, quick, kernel_path):
     model, simd = cpu()
     jv = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
     pyv = subprocess.run([str(VENV / "bin" / "python"), "-c",
@@ -383,13 +385,13 @@ def write(report, runs, took, quick, kernel_path):
                          capture_output=True, text=True).stdout.split()
     gcc = subprocess.run(["gcc", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
     lines = [BEGIN, "", "## Against the tutorial's tools and C (issues 9, 19)", "",
-             f"Command: `make bench` (= `python3 bench/run.py --runs {runs}`), run on "
+             f"Command: `make bench` (= `python3 bench/run.py --runs {runs} --warm-runs {repeat - 1}`), run on "
              f"{time.strftime('%Y-%m-%d %H:%M')} in {took / 60:.0f} min{' (--quick: smoke inputs, not figures)' if quick else ''}. "
              f"Machine: {os.cpu_count()} vCPUs, {model}, SIMD: {' '.join(simd) or 'none seen'}; {platform.system()} {platform.release()}; "
              f"{jv}; our kernels: {kernel_path}; Python {pyv[0]}, numpy {pyv[1]}, dask {pyv[2]}, mpi4py {pyv[3]}; {gcc}, "
              "`-O3 -march=native -fopenmp`.", "",
              "**warm**: steady state in one process: the task list run "
-             f"{runs + 1} times on the same pool, threads or JVM, the best run after the first. **cold**: a fresh process "
+             f"{repeat} times on the same pool, threads or JVM, the best run after the first. **cold**: a fresh process "
              "running the list once, wall clock from start to exit, as a pod does: for ours `parallel-job worker` with the "
              "pod contract's environment and the image's JVM flags and class archive; `ours mpi` is `mpi-launch` (mpirun, "
              "the rank JVMs, MPI_Init); the Python rows include the interpreter, imports and starting their pool or cluster. "

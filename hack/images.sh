@@ -66,12 +66,14 @@ app_layer() { # app_layer OUT SRC DEST: a layer with SRC copied to DEST (owned b
   rm -rf "$tmp"
 }
 
-# The job image's JVM flags. The Vector API module and the loop flags: Executors.KERNEL_JVM_ARGS, the
-# same list (ExecutorsTest checks it is here and in job-image/Dockerfile). The class archive (AppCDS)
-# halves a JVM's start (pods, worker processes, MPI ranks); a JVM that cannot use it (another JRE or
-# jar) starts without it, silently.
-JOB_JAVA=(/usr/bin/java -XX:MaxRAMPercentage=70 -XX:+ExitOnOutOfMemoryError --add-modules=jdk.incubator.vector
-  -XX:+UseCountedLoopSafepoints -XX:LoopStripMiningIter=1000 -XX:SharedArchiveFile=/app/parallel-job.jsa)
+# The job image's JVM flags. The kernel flags (the Vector API module, loop and JIT flags) are the jar's own
+# list, Executors.KERNEL_JVM_ARGS, written into the image as /app/kernel-jvm.args by `parallel-job jvm-flags`
+# and read by the entrypoint (ExecutorsTest checks it, here and in job-image/Dockerfile). The class archive
+# (AppCDS) halves a JVM's start (pods, worker processes, MPI ranks); a JVM that cannot use it (another JRE
+# or jar) starts without it, silently.
+KERNEL_ARGS=/app/kernel-jvm.args
+JOB_JAVA=(/usr/bin/java -XX:MaxRAMPercentage=70 -XX:+ExitOnOutOfMemoryError @$KERNEL_ARGS
+  -XX:SharedArchiveFile=/app/parallel-job.jsa)
 
 cds_archive() { # cds_archive APPDIR: writes APPDIR/app/parallel-job.jsa, dumped by the image's own JRE
   local jar_sum; jar_sum=$(sha256sum "$1/app/parallel-job.jar" | cut -c1-16)
@@ -83,7 +85,7 @@ cds_archive() { # cds_archive APPDIR: writes APPDIR/app/parallel-job.jsa, dumped
     cp "$root/k8s-examples/pi.yaml" "$rootfs/tmp/pi.yaml"
     # A dump needs the jar as the pods see it: same path, size and mtime (the layer's, 0).
     if mount -t proc proc "$rootfs/proc" 2>"$cache/cds.log"; then
-      chroot "$rootfs" "${JOB_JAVA[0]}" -XX:ArchiveClassesAtExit=/tmp/parallel-job.jsa "${JOB_JAVA[@]:1:5}" \
+      chroot "$rootfs" "${JOB_JAVA[0]}" -XX:ArchiveClassesAtExit=/tmp/parallel-job.jsa "${JOB_JAVA[@]:1:3}" \
         -jar /app/parallel-job.jar run /tmp/pi.yaml >"$cache/cds.log" 2>&1 || true
       umount "$rootfs/proc" || true
     fi
@@ -103,6 +105,7 @@ job() {
   mkdir -p "$tmp/app" "$tmp/etc/ssh/ssh_config.d" "$tmp/etc/ssh/parallel-job"
   cp "$jar" "$tmp/app/parallel-job.jar"
   touch -d @0 "$tmp/app/parallel-job.jar" # as the layer records it (--mtime=@0)
+  java -jar "$jar" jvm-flags > "$tmp$KERNEL_ARGS"
   cds_archive "$tmp"
   cp "$root/job-image/src/main/docker/ssh/sshd_config" "$tmp/etc/ssh/parallel-job/sshd_config"
   cp "$root/job-image/src/main/docker/ssh/ssh_config" "$tmp/etc/ssh/ssh_config.d/parallel-job.conf"

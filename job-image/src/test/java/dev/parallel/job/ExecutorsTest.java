@@ -25,15 +25,35 @@ class ExecutorsTest {
     @Test
     void everyKernelJvmGetsTheKernelFlagsTheImageEntrypointIncluded() throws Exception {
         assertThat(Executors.childJvmArgs()).containsAll(Executors.KERNEL_JVM_ARGS)
-                .contains("--add-modules=jdk.incubator.vector");
-        // The pod's own JVM: the entrypoints the two image builds write.
+                .contains("--add-modules=jdk.incubator.vector").containsAll(Executors.JIT_JVM_ARGS);
+        // quiet before the other commands, or the JVM prints a line for each of them.
+        assertThat(Executors.KERNEL_JVM_ARGS.indexOf("-XX:CompileCommand=quiet"))
+                .isLessThan(Executors.KERNEL_JVM_ARGS.indexOf(Executors.JIT_JVM_ARGS.get(2)));
+        // The pod's own JVM: both image builds write the list (`jvm-flags`) to the file their entrypoint reads.
         String images = java.nio.file.Files.readString(java.nio.file.Path.of("../hack/images.sh"));
         String jobJava = images.substring(images.indexOf("JOB_JAVA=("), images.indexOf(")", images.indexOf("JOB_JAVA=(")));
+        assertThat(images).contains("KERNEL_ARGS=/app/kernel-jvm.args").contains("jvm-flags > \"$tmp$KERNEL_ARGS\"");
+        assertThat(jobJava).as("hack/images.sh JOB_JAVA").contains(" @$KERNEL_ARGS");
         String docker = java.nio.file.Files.readString(java.nio.file.Path.of("Dockerfile"));
         String entrypoint = docker.lines().filter(l -> l.startsWith("ENTRYPOINT")).findFirst().orElseThrow();
-        for (String arg : Executors.KERNEL_JVM_ARGS) {
-            assertThat(jobJava).as("hack/images.sh JOB_JAVA").contains(" " + arg);
-            assertThat(entrypoint).as("job-image/Dockerfile ENTRYPOINT").contains("\"" + arg + "\"");
+        assertThat(docker).contains("parallel-job.jar jvm-flags > /app/kernel-jvm.args");
+        assertThat(entrypoint).as("job-image/Dockerfile ENTRYPOINT").contains("\"@/app/kernel-jvm.args\"");
+    }
+
+    @Test
+    void theKernelFlagsAreAnArgumentFileAJvmStartsWithSilently() throws Exception {
+        // What the images do: `jvm-flags` into a file, `java @file`: the JVM takes every flag, prints nothing of them.
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("kernel-jvm", ".args");
+        try {
+            java.nio.file.Files.write(file, Executors.KERNEL_JVM_ARGS);
+            String javaBin = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            Process p = new ProcessBuilder(javaBin, "@" + file, "-XX:+PrintFlagsFinal", "-version").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(p.waitFor()).as(out).isZero();
+            assertThat(out).doesNotContain("CompileCommand:").containsPattern("CompileThresholdScaling\\s+= 4\\.0")
+                    .containsPattern("LoopStripMiningIter\\s+= 1000 ");
+        } finally {
+            java.nio.file.Files.delete(file);
         }
     }
 

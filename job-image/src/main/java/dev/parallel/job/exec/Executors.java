@@ -13,9 +13,10 @@ public final class Executors {
     private Executors() {}
 
     /**
-     * For every JVM that runs kernels besides the pod's own (worker processes, MPI ranks); the image's
-     * entrypoint (hack/images.sh JOB_JAVA, job-image/Dockerfile) carries the same, and ExecutorsTest
-     * checks that it does. No jar manifest attribute adds a module, so this is a JVM option.
+     * For every JVM that runs kernels: worker processes and MPI ranks get them from here, the image's
+     * entrypoint reads them from /app/kernel-jvm.args, which the image builds write with {@code parallel-job
+     * jvm-flags} (hack/images.sh, job-image/Dockerfile; ExecutorsTest checks both). No jar manifest attribute
+     * adds a module or a JIT option, so these are JVM options.
      * <ul>
      * <li>The Vector API module: the kernels' vector loops (KernelPath) need it; without it they run
      * their scalar loops.
@@ -23,10 +24,39 @@ public final class Executors {
      * safepoints, and the kernels' int-counted inner loops then compile to slower code: pi 10% slower
      * than under G1 (77 vs 70 ms a task here). These keep G1's loop shape whatever collector the JVM
      * picks (a container under 2 CPUs or 1792 MiB gets the serial one).
+     * <li>The JIT's thresholds ({@link #JIT_JVM_ARGS}).
      * </ul>
      */
-    public static final List<String> KERNEL_JVM_ARGS = List.of("--add-modules=jdk.incubator.vector",
-            "-XX:+UseCountedLoopSafepoints", "-XX:LoopStripMiningIter=1000");
+    public static final List<String> KERNEL_JVM_ARGS;
+
+    /**
+     * A pod runs its part once, in a fresh JVM, on CPUs its task threads fill: what the JIT compiles before
+     * the kernels' loops is paid out of the part's time. Measured with -XX:+LogCompilation on cold matmul
+     * runs with two threads: C2 spent ~600 ms on the kernels and the Vector API, half of it on the Vector
+     * API's Java fallbacks (they run while the vector loops are interpreted or in C1's code, and get hot),
+     * ~400 ms on start-up code, and the vector loops were compiled 0.6-1.4 s after the start. So: everything
+     * compiles 4 times later than by default; the kernels' own methods 2.5 times sooner; the vector loops
+     * and the Vector API's methods 100 times sooner, which also gives the API's methods their call profiles
+     * before C2 compiles a loop (without them C2 leaves its calls virtual: vectors stay heap objects; see
+     * VectorWarmup's BOXED, and VectorWarmupTest, which checks these flags compile every loop whole).
+     * Together with VectorWarmup's allocation check and PrimesKernel's per-segment method, alternating cold
+     * runs (medians of 4) against the flags before: two threads pi 0.76x the time, matmul n = 256 0.63x,
+     * primes 0.80x; one thread 0.84-0.86x. {@code quiet} first: each command would print a line.
+     */
+    public static final List<String> JIT_JVM_ARGS = List.of("-XX:CompileCommand=quiet", "-XX:CompileThresholdScaling=4",
+            "-XX:CompileCommand=CompileThresholdScaling,dev.parallel.job.kernels.MatmulKernel::*,0.1",
+            "-XX:CompileCommand=CompileThresholdScaling,dev.parallel.job.kernels.PrimesKernel::*,0.1",
+            "-XX:CompileCommand=CompileThresholdScaling,dev.parallel.job.kernels.PiKernel::*,0.1",
+            "-XX:CompileCommand=CompileThresholdScaling,dev.parallel.job.kernels.SplitMix64::*,0.1",
+            "-XX:CompileCommand=CompileThresholdScaling,dev.parallel.job.kernels.VectorLoops::*,0.0025",
+            "-XX:CompileCommand=CompileThresholdScaling,jdk.incubator.vector.*::*,0.0025");
+
+    static {
+        List<String> args = new java.util.ArrayList<>(List.of("--add-modules=jdk.incubator.vector",
+                "-XX:+UseCountedLoopSafepoints", "-XX:LoopStripMiningIter=1000"));
+        args.addAll(JIT_JVM_ARGS);
+        KERNEL_JVM_ARGS = List.copyOf(args);
+    }
 
     /**
      * What every child JVM (worker process, MPI rank) is started with: the serial collector (children

@@ -55,37 +55,56 @@ public final class PrimesKernel implements TaskFunction {
         long count = 0;
         for (long segLo = lo; segLo < to; segLo += SEGMENT) {
             Params.checkInterrupted();
-            long segHi = Math.min(to, segLo + SEGMENT);
-            int len = (int) (segHi - segLo);
-            // What crossing off 2, 3, 5 and 7 from their squares leaves: every multiple but the primes.
-            System.arraycopy(PATTERN, (int) (segLo % WHEEL), composite, 0, len);
-            for (int p : WHEEL_PRIMES) if (p >= segLo && p < segHi) composite[(int) (p - segLo)] = 0;
-            for (int p : base) {
-                if (p < 11) continue;
-                long pp = (long) p * p;
-                if (pp >= segHi) break;
-                long start = Math.max(pp, ((segLo + p - 1) / p) * p);
-                // Offsets within the segment, int-counted; unrolled by hand: C2 leaves a variable-stride
-                // loop as it is, and the short ones of large p pay its loop overhead (measured: 0.035 s ->
-                // 0.026 s for [0, 2e7)).
-                int j = (int) (start - segLo);
-                for (int p4 = 4 * p; j < len - 3 * p; j += p4) {
-                    composite[j] = 1;
-                    composite[j + p] = 1;
-                    composite[j + 2 * p] = 1;
-                    composite[j + 3 * p] = 1;
-                }
-                for (; j < len; j += p) composite[j] = 1;
-            }
-            if (path.now(VectorWarmup.Loop.ZEROS) == KernelPath.VECTOR) {
-                count += VectorLoops.zeros(composite, len);
-            } else {
-                int crossed = 0; // a sum, not a branch: C2 vectorises it
-                for (int i = 0; i < len; i++) crossed += composite[i];
-                count += len - crossed;
-            }
+            int len = (int) (Math.min(to, segLo + SEGMENT) - segLo);
+            count += segment(path, base, composite, segLo, len);
         }
         return count;
+    }
+
+    /**
+     * The primes in [segLo, segLo + len). A method per segment, not one loop nest per task: a fresh JVM
+     * compiles it by its calls, where the nest was compiled on-stack from its first segment's profile (the
+     * wheel primes in range, the scalar count) and trapped back to the interpreter at every branch that
+     * segment had not taken (4 recompiles per task in a cold run).
+     */
+    private static int segment(KernelPath path, int[] base, byte[] composite, long segLo, int len) {
+        // What crossing off 2, 3, 5 and 7 from their squares leaves: every multiple but the primes.
+        System.arraycopy(PATTERN, (int) (segLo % WHEEL), composite, 0, len);
+        if (segLo <= WHEEL_PRIMES[WHEEL_PRIMES.length - 1]) {
+            for (int p : WHEEL_PRIMES) if (p >= segLo && p < segLo + len) composite[(int) (p - segLo)] = 0;
+        }
+        crossOff(base, composite, segLo, len);
+        return uncrossed(path, composite, len);
+    }
+
+    /** Marks the multiples of the base primes from 11 on, from their squares, in the segment. */
+    private static void crossOff(int[] base, byte[] composite, long segLo, int len) {
+        long segHi = segLo + len;
+        for (int p : base) {
+            if (p < 11) continue;
+            long pp = (long) p * p;
+            if (pp >= segHi) break;
+            long start = Math.max(pp, ((segLo + p - 1) / p) * p);
+            // Offsets within the segment, int-counted; unrolled by hand: C2 leaves a variable-stride
+            // loop as it is, and the short ones of large p pay its loop overhead (measured: 0.035 s ->
+            // 0.026 s for [0, 2e7)).
+            int j = (int) (start - segLo);
+            for (int p4 = 4 * p; j < len - 3 * p; j += p4) {
+                composite[j] = 1;
+                composite[j + p] = 1;
+                composite[j + 2 * p] = 1;
+                composite[j + 3 * p] = 1;
+            }
+            for (; j < len; j += p) composite[j] = 1;
+        }
+    }
+
+    /** How many of composite[0, len) are not crossed off: the segment's primes. */
+    private static int uncrossed(KernelPath path, byte[] composite, int len) {
+        if (path.now(VectorWarmup.Loop.ZEROS) == KernelPath.VECTOR) return VectorLoops.zeros(composite, len);
+        int crossed = 0; // a sum, not a branch: C2 vectorises it
+        for (int i = 0; i < len; i++) crossed += composite[i];
+        return len - crossed;
     }
 
     /** The primes up to sqrt(to) + 1, ascending: all a sieve below {@code to} crosses off with. */

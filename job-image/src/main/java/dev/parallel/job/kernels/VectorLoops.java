@@ -28,15 +28,16 @@ final class VectorLoops {
         return L.vectorBitSize() + "-bit vectors: " + L.length() + " x long, " + D.length() + " x double";
     }
 
-    static LongVector mix(LongVector z) {
-        z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 30)).mul(0xBF58476D1CE4E5B9L);
-        z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 27)).mul(0x94D049BB133111EBL);
-        return z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 31));
-    }
+    /*
+     * SplitMix64's finaliser (SplitMix64.mix) is written out in each loop, not called: a fresh JVM can compile a
+     * mix(LongVector) method on its own before the loop that calls it, and C2 then does not inline that code
+     * (too big) and boxes every vector crossing the call (measured: pi's loop 5x slower, allocating, for good).
+     */
+    private static final long M1 = 0xBF58476D1CE4E5B9L, M2 = 0x94D049BB133111EBL;
 
     /**
      * pi's hits among n samples whose first x value is mix(z): sample s's x is mix(z + 2s*G), its y
-     * mix(z + (2s+1)*G). Lane j takes samples j, j+lanes, ...; the rest (under one vector) is the
+     * mix(z + (2s+1)*G) (mix: SplitMix64's finaliser). Lane j takes samples j, j+lanes, ...; the rest (under one vector) is the
      * caller's. Returns {hits, samples done}.
      */
     static long[] piHits(long z, int n) {
@@ -45,9 +46,13 @@ final class VectorLoops {
         int done = L.loopBound(n);
         long step = 2L * L.length() * G;
         for (int s = 0; s < done; s += L.length(), z += step) {
-            LongVector zx = lanes.add(z);
-            LongVector x = mix(zx).lanewise(VectorOperators.LSHR, 33);
-            LongVector y = mix(zx.add(G)).lanewise(VectorOperators.LSHR, 33);
+            LongVector x = lanes.add(z), y = x.add(G);
+            x = x.lanewise(VectorOperators.XOR, x.lanewise(VectorOperators.LSHR, 30)).mul(M1);
+            y = y.lanewise(VectorOperators.XOR, y.lanewise(VectorOperators.LSHR, 30)).mul(M1);
+            x = x.lanewise(VectorOperators.XOR, x.lanewise(VectorOperators.LSHR, 27)).mul(M2);
+            y = y.lanewise(VectorOperators.XOR, y.lanewise(VectorOperators.LSHR, 27)).mul(M2);
+            x = x.lanewise(VectorOperators.XOR, x.lanewise(VectorOperators.LSHR, 31)).lanewise(VectorOperators.LSHR, 33);
+            y = y.lanewise(VectorOperators.XOR, y.lanewise(VectorOperators.LSHR, 31)).lanewise(VectorOperators.LSHR, 33);
             // As the scalar loop: x*x + y*y - 2^62 is negative exactly on a hit; its sign bit counts.
             hits = hits.add(x.mul(x).add(y.mul(y)).sub(1L << 62).lanewise(VectorOperators.LSHR, 63));
         }
@@ -60,7 +65,10 @@ final class VectorLoops {
         long z = state + (first + 1) * G;
         long step = L.length() * G;
         for (int i = 0; i < done; i += L.length(), z += step) {
-            LongVector bits = mix(LANE_STEPS.add(z)).lanewise(VectorOperators.LSHR, 11);
+            LongVector bits = LANE_STEPS.add(z);
+            bits = bits.lanewise(VectorOperators.XOR, bits.lanewise(VectorOperators.LSHR, 30)).mul(M1);
+            bits = bits.lanewise(VectorOperators.XOR, bits.lanewise(VectorOperators.LSHR, 27)).mul(M2);
+            bits = bits.lanewise(VectorOperators.XOR, bits.lanewise(VectorOperators.LSHR, 31)).lanewise(VectorOperators.LSHR, 11);
             // 53-bit integers convert to double exactly, and * 2^-53 is exact: the scalar value.
             ((DoubleVector) bits.convert(VectorOperators.L2D, 0)).mul(0x1.0p-53).intoArray(out, i);
         }

@@ -33,23 +33,24 @@ public final class Executors {
      * A pod runs its part once, in a fresh JVM, on CPUs its task threads fill: what the JIT compiles before
      * the kernels' loops is paid out of the part's time. Measured with -XX:+LogCompilation on cold matmul
      * runs with two threads: C2 spent ~600 ms on the kernels and the Vector API, half of it on the Vector
-     * API's Java fallbacks (they run while the vector loops are interpreted or in C1's code, and get hot),
-     * ~400 ms on start-up code, and the vector loops were compiled 0.6-1.4 s after the start. So: everything
-     * compiles 4 times later than by default; the kernels' own methods 2.5 times sooner; the vector loops
-     * and the Vector API's methods 100 times sooner, which also gives the API's methods their call profiles
-     * before C2 compiles a loop (without them C2 leaves its calls virtual: vectors stay heap objects; see
-     * VectorWarmup's BOXED, and VectorWarmupTest, which checks these flags compile every loop whole).
+     * API's Java fallbacks (they run while the vector loops are interpreted or in C1's code, and get hot), and
+     * the vector loops were compiled 0.6-1.4 s after the start. So the kernels' own methods compile 2.5 times
+     * sooner than by default, the vector loops and the Vector API's methods 100 times sooner (a few calls),
+     * which also gives the API's methods their call profiles before C2 compiles a loop (without them C2
+     * leaves the calls virtual and the vectors heap objects: VectorWarmup's BOXED; VectorWarmupTest checks
+     * that these flags compile every loop whole). Everything else keeps the JVM's thresholds: compiling it 4
+     * times later too made 100,000 no-op tasks 30% slower cold and the kernels no faster than noise.
      * Together with VectorWarmup's allocation check and PrimesKernel's per-segment method, alternating cold
-     * runs (medians of 4) against the flags before: two threads pi 0.76x the time, matmul n = 256 0.63x,
-     * primes 0.80x; one thread 0.84-0.86x. {@code quiet} first: each command would print a line.
+     * runs (medians of 3-4) against the flags before: two threads pi 0.70-0.76x the time, matmul n = 256
+     * 0.63-0.82x, primes 0.80-0.99x; one thread 0.84-0.86x. {@code quiet} first: each command would print a line.
      */
-    public static final List<String> JIT_JVM_ARGS = List.of("-XX:CompileCommand=quiet", "-XX:CompileThresholdScaling=4",
-            "-XX:CompileCommand=CompileThresholdScaling,dev.parallel.job.kernels.MatmulKernel::*,0.1",
-            "-XX:CompileCommand=CompileThresholdScaling,dev.parallel.job.kernels.PrimesKernel::*,0.1",
-            "-XX:CompileCommand=CompileThresholdScaling,dev.parallel.job.kernels.PiKernel::*,0.1",
-            "-XX:CompileCommand=CompileThresholdScaling,dev.parallel.job.kernels.SplitMix64::*,0.1",
-            "-XX:CompileCommand=CompileThresholdScaling,dev.parallel.job.kernels.VectorLoops::*,0.0025",
-            "-XX:CompileCommand=CompileThresholdScaling,jdk.incubator.vector.*::*,0.0025");
+    public static final List<String> JIT_JVM_ARGS = List.of("-XX:CompileCommand=quiet",
+            "-XX:CompileCommand=CompileThresholdScaling,dev.parallel.job.kernels.MatmulKernel::*,0.4",
+            "-XX:CompileCommand=CompileThresholdScaling,dev.parallel.job.kernels.PrimesKernel::*,0.4",
+            "-XX:CompileCommand=CompileThresholdScaling,dev.parallel.job.kernels.PiKernel::*,0.4",
+            "-XX:CompileCommand=CompileThresholdScaling,dev.parallel.job.kernels.SplitMix64::*,0.4",
+            "-XX:CompileCommand=CompileThresholdScaling,dev.parallel.job.kernels.VectorLoops::*,0.01",
+            "-XX:CompileCommand=CompileThresholdScaling,jdk.incubator.vector.*::*,0.01");
 
     static {
         List<String> args = new java.util.ArrayList<>(List.of("--add-modules=jdk.incubator.vector",

@@ -40,9 +40,10 @@ public final class Executors {
      * leaves the calls virtual and the vectors heap objects: VectorWarmup's BOXED; VectorWarmupTest checks
      * that these flags compile every loop whole). Everything else keeps the JVM's thresholds: compiling it 4
      * times later too made 100,000 no-op tasks 30% slower cold and the kernels no faster than noise.
-     * Together with VectorWarmup's allocation check and PrimesKernel's per-segment method, alternating cold
-     * runs (medians of 3-4) against the flags before: two threads pi 0.70-0.76x the time, matmul n = 256
-     * 0.63-0.82x, primes 0.80-0.99x; one thread 0.84-0.86x. {@code quiet} first: each command would print a line.
+     * With VectorWarmup's allocation check and PrimesKernel's per-segment method, alternating cold runs of
+     * docs/benchmarks.md's lists (medians of 4) against the commit before: two threads pi 0.85x the time,
+     * matmul n = 256 0.71x, primes 0.90x; one thread 0.82-0.85x. {@code quiet} first: each command would
+     * print a line.
      */
     public static final List<String> JIT_JVM_ARGS = List.of("-XX:CompileCommand=quiet",
             "-XX:CompileCommand=CompileThresholdScaling,dev.parallel.job.kernels.MatmulKernel::*,0.4",

@@ -13,23 +13,6 @@ public final class Executors {
     private Executors() {}
 
     /**
-     * For every JVM that runs kernels: worker processes and MPI ranks get them from here, the image's
-     * entrypoint reads them from /app/kernel-jvm.args, which the image builds write with {@code parallel-job
-     * jvm-flags} (hack/images.sh, job-image/Dockerfile; ExecutorsTest checks both). No jar manifest attribute
-     * adds a module or a JIT option, so these are JVM options.
-     * <ul>
-     * <li>The Vector API module: the kernels' vector loops (KernelPath) need it; without it they run
-     * their scalar loops.
-     * <li>The loop flags: the serial and parallel collectors turn off C2's strip-mined counted-loop
-     * safepoints, and the kernels' int-counted inner loops then compile to slower code: pi 10% slower
-     * than under G1 (77 vs 70 ms a task here). These keep G1's loop shape whatever collector the JVM
-     * picks (a container under 2 CPUs or 1792 MiB gets the serial one).
-     * <li>The JIT's thresholds ({@link #JIT_JVM_ARGS}).
-     * </ul>
-     */
-    public static final List<String> KERNEL_JVM_ARGS;
-
-    /**
      * A pod runs its part once, in a fresh JVM, on CPUs its task threads fill: what the JIT compiles before
      * the kernels' loops is paid out of the part's time. Measured with -XX:+LogCompilation on cold matmul
      * runs with two threads: C2 spent ~600 ms on the kernels and the Vector API, half of it on the Vector
@@ -53,12 +36,24 @@ public final class Executors {
             "-XX:CompileCommand=CompileThresholdScaling,dev.parallel.job.kernels.VectorLoops::*,0.01",
             "-XX:CompileCommand=CompileThresholdScaling,jdk.incubator.vector.*::*,0.01");
 
-    static {
-        List<String> args = new java.util.ArrayList<>(List.of("--add-modules=jdk.incubator.vector",
-                "-XX:+UseCountedLoopSafepoints", "-XX:LoopStripMiningIter=1000"));
-        args.addAll(JIT_JVM_ARGS);
-        KERNEL_JVM_ARGS = List.copyOf(args);
-    }
+    /**
+     * For every JVM that runs kernels: worker processes and MPI ranks get them from here, the image's
+     * entrypoint reads them from /app/kernel-jvm.args, which the image builds write with {@code parallel-job
+     * jvm-flags} (hack/images.sh, job-image/Dockerfile; ExecutorsTest checks both). No jar manifest attribute
+     * adds a module or a JIT option, so these are JVM options.
+     * <ul>
+     * <li>The Vector API module: the kernels' vector loops (KernelPath) need it; without it they run
+     * their scalar loops.
+     * <li>The loop flags: the serial and parallel collectors turn off C2's strip-mined counted-loop
+     * safepoints, and the kernels' int-counted inner loops then compile to slower code: pi 10% slower
+     * than under G1 (77 vs 70 ms a task here). These keep G1's loop shape whatever collector the JVM
+     * picks (a container under 2 CPUs or 1792 MiB gets the serial one).
+     * <li>The JIT's thresholds ({@link #JIT_JVM_ARGS}).
+     * </ul>
+     */
+    public static final List<String> KERNEL_JVM_ARGS = java.util.stream.Stream.concat(
+            java.util.stream.Stream.of("--add-modules=jdk.incubator.vector", "-XX:+UseCountedLoopSafepoints",
+                    "-XX:LoopStripMiningIter=1000"), JIT_JVM_ARGS.stream()).toList();
 
     /**
      * What every child JVM (worker process, MPI rank) is started with: the serial collector (children

@@ -70,9 +70,7 @@ public final class PrimesKernel implements TaskFunction {
     private static int segment(KernelPath path, int[] base, byte[] composite, long segLo, int len) {
         // What crossing off 2, 3, 5 and 7 from their squares leaves: every multiple but the primes.
         System.arraycopy(PATTERN, (int) (segLo % WHEEL), composite, 0, len);
-        if (segLo <= WHEEL_PRIMES[WHEEL_PRIMES.length - 1]) {
-            for (int p : WHEEL_PRIMES) if (p >= segLo && p < segLo + len) composite[(int) (p - segLo)] = 0;
-        }
+        for (int p : WHEEL_PRIMES) if (p >= segLo && p < segLo + len) composite[(int) (p - segLo)] = 0;
         crossOff(base, composite, segLo, len);
         return uncrossed(path, composite, len);
     }

@@ -28,11 +28,7 @@ final class VectorWarmup {
 
     static boolean ready(Loop loop) {
         if ((ready & bit(loop)) != 0) return true;
-        if ((settled & bit(loop)) == 0) {
-            request(loop);
-            return await(loop);
-        }
-        return false;
+        return (settled & bit(loop)) == 0 && requestAndWait(loop);
     }
 
     /**
@@ -44,7 +40,9 @@ final class VectorWarmup {
     private static final long WAIT_NANOS = 1_000_000_000L;
     private static long waitUntil;
 
-    private static synchronized boolean await(Loop loop) {
+    /** Asks for the loop's warm-up and waits for it to end, within the JVM's one wait; whether it is ready. */
+    private static synchronized boolean requestAndWait(Loop loop) {
+        request(loop);
         if (waitUntil == 0) waitUntil = System.nanoTime() + WAIT_NANOS;
         try {
             for (long left; (settled & bit(loop)) == 0 && (left = waitUntil - System.nanoTime()) > 0; ) {
